@@ -1,0 +1,183 @@
+//! ORGANIZATION_EXTENSION TLVs (IEEE 1588-2019 clause 14.3) and the IEEE
+//! 802.1AS Follow_Up information TLV built on them.
+
+use super::{TlvRepr, TlvType, need};
+use crate::wire::{Error, Result};
+
+/// An organization extension TLV (clause 14.3): an OUI or CID, a subtype
+/// chosen by that organization, and its data.
+///
+/// The tlvType is one of ORGANIZATION_EXTENSION (0x0003, the 2008 code
+/// point still used by IEEE 802.1AS and C37.238),
+/// ORGANIZATION_EXTENSION_PROPAGATE (0x4000) or
+/// ORGANIZATION_EXTENSION_DO_NOT_PROPAGATE (0x8000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrganizationExtensionTlv<'a> {
+    /// tlvType (one of the three organization extension code points).
+    pub tlv_type: TlvType,
+    /// organizationId (clause 14.3.2.2): OUI or CID, 3 octets.
+    pub organization_id: [u8; 3],
+    /// organizationSubType (clause 14.3.2.3), 3 octets.
+    pub organization_sub_type: [u8; 3],
+    /// dataField (clause 14.3.2.4).
+    pub data: &'a [u8],
+}
+
+impl<'a> TlvRepr<'a> for OrganizationExtensionTlv<'a> {
+    fn tlv_type(&self) -> TlvType {
+        self.tlv_type
+    }
+
+    fn value_len(&self) -> usize {
+        6 + self.data.len()
+    }
+
+    fn emit_value(&self, out: &mut [u8]) -> Result<()> {
+        let out = out
+            .get_mut(..self.value_len())
+            .ok_or(Error::BufferTooSmall)?;
+        let (head, data) = out.split_at_mut(6);
+        head[..3].copy_from_slice(&self.organization_id);
+        head[3..].copy_from_slice(&self.organization_sub_type);
+        data.copy_from_slice(self.data);
+        Ok(())
+    }
+
+    fn parse_value(tlv_type: TlvType, value: &'a [u8]) -> Result<Self> {
+        let (head, data) = value.split_first_chunk::<6>().ok_or(Error::BadLength)?;
+        Ok(Self {
+            tlv_type,
+            organization_id: [head[0], head[1], head[2]],
+            organization_sub_type: [head[3], head[4], head[5]],
+            data,
+        })
+    }
+}
+
+/// The IEEE 802.1AS Follow_Up information TLV (802.1AS-2020 clause
+/// 11.4.4.3): an organization extension with OUI 00-80-C2 and subtype 1,
+/// carried in every gPTP Follow_Up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FollowUpInformationTlv {
+    /// cumulativeScaledRateOffset: (rateRatio - 1) * 2^41.
+    pub cumulative_scaled_rate_offset: i32,
+    /// gmTimeBaseIndicator.
+    pub gm_time_base_indicator: u16,
+    /// lastGmPhaseChange: a 96-bit ScaledNs (ns * 2^16), sign-extended.
+    pub last_gm_phase_change: i128,
+    /// scaledLastGmFreqChange: fractional frequency change * 2^41.
+    pub scaled_last_gm_freq_change: i32,
+}
+
+impl FollowUpInformationTlv {
+    /// The IEEE 802.1 OUI.
+    pub const ORGANIZATION_ID: [u8; 3] = [0x00, 0x80, 0xC2];
+    /// The Follow_Up information subtype.
+    pub const ORGANIZATION_SUB_TYPE: [u8; 3] = [0x00, 0x00, 0x01];
+
+    /// cumulativeScaledRateOffset as a rate ratio.
+    #[must_use]
+    pub fn rate_ratio(&self) -> f64 {
+        1.0 + f64::from(self.cumulative_scaled_rate_offset) / (1u64 << 41) as f64
+    }
+}
+
+impl TlvRepr<'_> for FollowUpInformationTlv {
+    fn tlv_type(&self) -> TlvType {
+        TlvType::OrganizationExtension
+    }
+
+    fn value_len(&self) -> usize {
+        28
+    }
+
+    fn emit_value(&self, out: &mut [u8]) -> Result<()> {
+        const LIMIT: i128 = 1 << 95;
+        if !(-LIMIT..LIMIT).contains(&self.last_gm_phase_change) {
+            return Err(Error::InvalidValue);
+        }
+        let out = out.first_chunk_mut::<28>().ok_or(Error::BufferTooSmall)?;
+        out[..3].copy_from_slice(&Self::ORGANIZATION_ID);
+        out[3..6].copy_from_slice(&Self::ORGANIZATION_SUB_TYPE);
+        out[6..10].copy_from_slice(&self.cumulative_scaled_rate_offset.to_be_bytes());
+        out[10..12].copy_from_slice(&self.gm_time_base_indicator.to_be_bytes());
+        out[12..24].copy_from_slice(&self.last_gm_phase_change.to_be_bytes()[4..]);
+        out[24..28].copy_from_slice(&self.scaled_last_gm_freq_change.to_be_bytes());
+        Ok(())
+    }
+
+    fn parse_value(tlv_type: TlvType, value: &[u8]) -> Result<Self> {
+        let v = need::<28>(value)?;
+        if tlv_type != TlvType::OrganizationExtension
+            || v[..3] != Self::ORGANIZATION_ID
+            || v[3..6] != Self::ORGANIZATION_SUB_TYPE
+        {
+            return Err(Error::InvalidValue);
+        }
+        let sign = if v[12] & 0x80 != 0 { 0xFF } else { 0x00 };
+        let phase = i128::from_be_bytes([
+            sign, sign, sign, sign, v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[20],
+            v[21], v[22], v[23],
+        ]);
+        Ok(Self {
+            cumulative_scaled_rate_offset: i32::from_be_bytes([v[6], v[7], v[8], v[9]]),
+            gm_time_base_indicator: u16::from_be_bytes([v[10], v[11]]),
+            last_gm_phase_change: phase,
+            scaled_last_gm_freq_change: i32::from_be_bytes([v[24], v[25], v[26], v[27]]),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_fixture;
+    use super::*;
+
+    #[test]
+    fn organization_extension() {
+        let bytes = [
+            0x80, 0x00, 0x00, 0x08, 0x68, 0x97, 0xE8, 0x00, 0x00, 0x01, 0xAB, 0xCD,
+        ];
+        let t = OrganizationExtensionTlv {
+            tlv_type: TlvType::OrganizationExtensionDoNotPropagate,
+            organization_id: [0x68, 0x97, 0xE8],
+            organization_sub_type: [0, 0, 1],
+            data: &[0xAB, 0xCD],
+        };
+        check_fixture(&bytes, &t);
+        assert_eq!(
+            OrganizationExtensionTlv::parse_value(TlvType::OrganizationExtension, &[0; 5]),
+            Err(Error::BadLength)
+        );
+    }
+
+    #[test]
+    fn follow_up_information() {
+        let bytes = [
+            0x00, 0x03, 0x00, 0x1C, // type, length 28
+            0x00, 0x80, 0xC2, 0x00, 0x00, 0x01, // OUI, subtype
+            0x00, 0x00, 0x08, 0x00, // cumulativeScaledRateOffset 2048
+            0x00, 0x02, // gmTimeBaseIndicator
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, // -2
+            0x00, 0x00, 0x00, 0x10, // scaledLastGmFreqChange 16
+        ];
+        let t = FollowUpInformationTlv {
+            cumulative_scaled_rate_offset: 2048,
+            gm_time_base_indicator: 2,
+            last_gm_phase_change: -2,
+            scaled_last_gm_freq_change: 16,
+        };
+        check_fixture(&bytes, &t);
+        assert!((t.rate_ratio() - (1.0 + 2048.0 / 2f64.powi(41))).abs() < 1e-15);
+        let org =
+            OrganizationExtensionTlv::parse_value(TlvType::OrganizationExtension, &bytes[4..])
+                .unwrap();
+        assert_eq!(org.data.len(), 22);
+        let mut wrong = bytes;
+        wrong[9] = 2;
+        assert_eq!(
+            FollowUpInformationTlv::parse_value(TlvType::OrganizationExtension, &wrong[4..]),
+            Err(Error::InvalidValue)
+        );
+    }
+}

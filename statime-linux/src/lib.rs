@@ -1,1 +1,7 @@
-//! placeholder
+//! The Linux side of the statime PTP stack: capture-file reading and
+//! message decoding for `statime-ctl` (the daemon, sockets and clocks
+//! follow).
+
+pub mod ctl;
+pub mod decode;
+pub mod pcap;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use statime::wire::tlv::{FollowUpInformationTlv, PathTraceTlv, TlvRepr};
 use statime::wire::{
-    ClockIdentity, Message, MessageBody, MessageType, PortIdentity, TlvType, Timestamp,
+    ClockIdentity, Message, MessageBody, MessageType, PortIdentity, Timestamp, TlvType,
 };
 
 fn fixture_dir() -> PathBuf {
@@ -62,7 +62,10 @@ fn render(m: &Message<'_>) -> Rendered {
     let h = &m.header;
     r.add("ptp.v2.majorsdoid", format!("0x{:02x}", h.sdo_id.major()));
     r.add("ptp.v2.minorsdoid", h.sdo_id.minor());
-    r.add("ptp.v2.messagetype", format!("0x{:02x}", u8::from(h.message_type)));
+    r.add(
+        "ptp.v2.messagetype",
+        format!("0x{:02x}", u8::from(h.message_type)),
+    );
     r.add("ptp.v2.minorversionptp", h.minor_version);
     r.add("ptp.v2.versionptp", 2);
     r.add("ptp.v2.messagelength", m.wire_len());
@@ -70,7 +73,11 @@ fn render(m: &Message<'_>) -> Rendered {
     r.add("ptp.v2.flags", format!("0x{:04x}", h.flags.0));
     r.add("ptp.v2.correction.ns", h.correction_field.nanos_floor());
     r.add("ptp.v2.correction.subns", h.correction_field.subnanos());
-    r.port("ptp.v2.clockidentity", "ptp.v2.sourceportid", h.source_port_identity);
+    r.port(
+        "ptp.v2.clockidentity",
+        "ptp.v2.sourceportid",
+        h.source_port_identity,
+    );
     r.add("ptp.v2.sequenceid", h.sequence_id);
     r.add("ptp.v2.controlfield", h.control_field);
     r.add("ptp.v2.logmessageperiod", h.log_message_interval);
@@ -83,7 +90,10 @@ fn render(m: &Message<'_>) -> Rendered {
         MessageBody::Sync(b) => r.timestamp("ptp.v2.sdr.origintimestamp", b.origin_timestamp),
         MessageBody::DelayReq(b) => r.timestamp("ptp.v2.sdr.origintimestamp", b.origin_timestamp),
         MessageBody::FollowUp(b) => {
-            r.timestamp("ptp.v2.fu.preciseorigintimestamp", b.precise_origin_timestamp);
+            r.timestamp(
+                "ptp.v2.fu.preciseorigintimestamp",
+                b.precise_origin_timestamp,
+            );
         }
         MessageBody::DelayResp(b) => {
             r.timestamp("ptp.v2.dr.receivetimestamp", b.receive_timestamp);
@@ -95,7 +105,10 @@ fn render(m: &Message<'_>) -> Rendered {
         }
         MessageBody::PdelayReq(b) => r.timestamp("ptp.v2.pdrq.origintimestamp", b.origin_timestamp),
         MessageBody::PdelayResp(b) => {
-            r.timestamp("ptp.v2.pdrs.requestreceipttimestamp", b.request_receipt_timestamp);
+            r.timestamp(
+                "ptp.v2.pdrs.requestreceipttimestamp",
+                b.request_receipt_timestamp,
+            );
             r.port(
                 "ptp.v2.pdrs.requestingportidentity",
                 "ptp.v2.pdrs.requestingsourceportid",
@@ -103,7 +116,10 @@ fn render(m: &Message<'_>) -> Rendered {
             );
         }
         MessageBody::PdelayRespFollowUp(b) => {
-            r.timestamp("ptp.v2.pdfu.responseorigintimestamp", b.response_origin_timestamp);
+            r.timestamp(
+                "ptp.v2.pdfu.responseorigintimestamp",
+                b.response_origin_timestamp,
+            );
             r.port(
                 "ptp.v2.pdfu.requestingportidentity",
                 "ptp.v2.pdfu.requestingsourceportid",
@@ -122,11 +138,20 @@ fn render(m: &Message<'_>) -> Rendered {
                 "ptp.v2.an.grandmasterclockaccuracy",
                 format!("0x{:02x}", u8::from(q.clock_accuracy)),
             );
-            r.add("ptp.v2.an.grandmasterclockvariance", q.offset_scaled_log_variance);
+            r.add(
+                "ptp.v2.an.grandmasterclockvariance",
+                q.offset_scaled_log_variance,
+            );
             r.add("ptp.v2.an.priority2", b.grandmaster_priority_2);
-            r.add("ptp.v2.an.grandmasterclockidentity", hex_id(b.grandmaster_identity));
+            r.add(
+                "ptp.v2.an.grandmasterclockidentity",
+                hex_id(b.grandmaster_identity),
+            );
             r.add("ptp.v2.an.localstepsremoved", b.steps_removed);
-            r.add("ptp.v2.timesource", format!("0x{:02x}", u8::from(b.time_source)));
+            r.add(
+                "ptp.v2.timesource",
+                format!("0x{:02x}", u8::from(b.time_source)),
+            );
         }
         MessageBody::Signaling(b) => r.port(
             "ptp.v2.sig.targetportidentity",
@@ -168,9 +193,15 @@ fn render_tlvs(m: &Message<'_>, r: &mut Rendered) {
                 r.add("ptp.as.fu.lengthField", len);
                 r.add("ptp.as.fu.organizationId", 0x0080C2);
                 r.add("ptp.as.fu.organizationSubType", 1);
-                r.add("ptp.as.fu.cumulativeScaledRateOffset", fu.cumulative_scaled_rate_offset);
+                r.add(
+                    "ptp.as.fu.cumulativeScaledRateOffset",
+                    fu.cumulative_scaled_rate_offset,
+                );
                 r.add("ptp.as.fu.gmTimeBaseIndicator", fu.gm_time_base_indicator);
-                r.add("ptp.as.fu.scaledLastGmFreqChange", fu.scaled_last_gm_freq_change);
+                r.add(
+                    "ptp.as.fu.scaledLastGmFreqChange",
+                    fu.scaled_last_gm_freq_change,
+                );
                 let phase = fu.last_gm_phase_change.to_be_bytes()[4..]
                     .iter()
                     .map(|b| format!("{b:02x}"))
@@ -186,7 +217,10 @@ fn render_tlvs(m: &Message<'_>, r: &mut Rendered) {
             (MessageType::Management, _) => {
                 r.add("ptp.v2.mm.tlvType", t);
                 r.add("ptp.v2.mm.lengthField", len);
-                let mut ids = raw.value.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                let mut ids = raw
+                    .value
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]));
                 if raw.tlv_type == TlvType::ManagementErrorStatus {
                     r.add("ptp.v2.mm.managementErrorId", ids.next().expect("error id"));
                 }
@@ -211,7 +245,10 @@ fn render_unicast(raw: statime::wire::RawTlv<'_>, r: &mut Rendered) {
         }
         other => panic!("unexpected signaling TLV {other:?}"),
     };
-    r.add("ptp.v2.sig.tlv.messageType", format!("0x{:02x}", u8::from(message_type)));
+    r.add(
+        "ptp.v2.sig.tlv.messageType",
+        format!("0x{:02x}", u8::from(message_type)),
+    );
     r.add("ptp.v2.sig.tlv.logInterMessagePeriod", period);
     r.add("ptp.v2.sig.tlv.durationField", duration);
 }
@@ -239,7 +276,11 @@ fn every_ptp4l_fixture_matches_tshark() {
         .filter(|p| p.extension().is_some_and(|e| e == "bin"))
         .collect();
     files.sort();
-    assert!(files.len() >= 40, "expected the full fixture set, found {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "expected the full fixture set, found {}",
+        files.len()
+    );
     let mut types = std::collections::BTreeSet::new();
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -252,7 +293,9 @@ fn every_ptp4l_fixture_matches_tshark() {
         assert!(checked >= 15, "{name}: only {checked} fields compared");
 
         let mut out = vec![0u8; bytes.len()];
-        let len = msg.emit(&mut out).unwrap_or_else(|e| panic!("{name}: emit {e}"));
+        let len = msg
+            .emit(&mut out)
+            .unwrap_or_else(|e| panic!("{name}: emit {e}"));
         assert_eq!(out[..len], bytes[..len], "{name}: re-emitted bytes differ");
         assert_eq!(len, msg.wire_len());
     }
@@ -269,7 +312,10 @@ fn ptp4l_quirks_are_accepted() {
     let bytes = std::fs::read(fixture_dir().join("udp4-e2e-delay_req.bin")).unwrap();
     let m = Message::parse(&bytes).unwrap();
     assert_eq!(m.header.minor_version, 0);
-    assert_eq!(m.header.control_field, MessageType::DelayReq.legacy_control_field());
+    assert_eq!(
+        m.header.control_field,
+        MessageType::DelayReq.legacy_control_field()
+    );
     assert_eq!(m.header.log_message_interval, 0x7F);
 
     // gPTP: majorSdoId 1.

@@ -1,0 +1,216 @@
+//! `statime-ctl`: the command-line tool. Today it decodes PTP traffic from
+//! capture files; status, validation and management queries join it as the
+//! daemon grows.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use statime::wire::Message;
+
+use crate::decode::{Tally, summary, tlv_details};
+use crate::pcap::{Capture, ptp_payload};
+
+/// Command line of `statime-ctl`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "statime-ctl",
+    version,
+    about = "Control and inspect the statime PTP daemon"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode PTP messages from pcap files (UDPv4, UDPv6, L2), one line
+    /// each, and count malformed ones by kind. Without FILE, decode an
+    /// embedded sample of linuxptp 3.1.1 traffic.
+    Decode {
+        /// Capture files (classic pcap; `tshark -F pcap -w FILE` writes one).
+        files: Vec<PathBuf>,
+        /// Treat each FILE as one raw PTP message instead of a capture.
+        #[arg(long)]
+        raw: bool,
+        /// Also print every TLV decoded.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Exit with status 2 if any PTP message was malformed.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// A sample of real linuxptp 3.1.1 traffic (see
+/// `statime/tests/fixtures/ptp4l/README.md`), for `decode` without files.
+const SAMPLE: &[(&str, &[u8])] = &[
+    (
+        "udp4-e2e-announce",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/udp4-e2e-announce.bin"),
+    ),
+    (
+        "udp4-e2e-sync",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/udp4-e2e-sync.bin"),
+    ),
+    (
+        "udp4-e2e-follow_up",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/udp4-e2e-follow_up.bin"),
+    ),
+    (
+        "udp4-e2e-delay_req",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/udp4-e2e-delay_req.bin"),
+    ),
+    (
+        "udp4-e2e-delay_resp",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/udp4-e2e-delay_resp.bin"),
+    ),
+    (
+        "l2-p2p-pdelay_req",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/l2-p2p-pdelay_req.bin"),
+    ),
+    (
+        "l2-p2p-pdelay_resp",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/l2-p2p-pdelay_resp.bin"),
+    ),
+    (
+        "l2-p2p-pdelay_resp_follow_up",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/l2-p2p-pdelay_resp_follow_up.bin"),
+    ),
+    (
+        "gptp-follow_up",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/gptp-follow_up.bin"),
+    ),
+    (
+        "gptp-announce",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/gptp-announce.bin"),
+    ),
+    (
+        "unicast-signaling-request",
+        include_bytes!(
+            "../../statime/tests/fixtures/ptp4l/unicast-signaling-request_unicast_transmission-sync.bin"
+        ),
+    ),
+    (
+        "mgmt-get-current_data_set",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/mgmt-get-current_data_set.bin"),
+    ),
+    (
+        "mgmt-response-current_data_set",
+        include_bytes!("../../statime/tests/fixtures/ptp4l/mgmt-response-current_data_set.bin"),
+    ),
+    (
+        "mgmt-error-status",
+        include_bytes!(
+            "../../statime/tests/fixtures/ptp4l/mgmt-error-status-port_properties_np.bin"
+        ),
+    ),
+    (
+        "truncated-sync (deliberately broken)",
+        &[0x00, 0x12, 0x00, 0x2c, 0x00],
+    ),
+];
+
+/// Run `statime-ctl` with parsed arguments, writing to `out` and `err`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    match cli.command {
+        Command::Decode {
+            files,
+            raw,
+            verbose,
+            strict,
+        } => decode(&files, raw, verbose, strict, out, err),
+    }
+}
+
+fn print_message(
+    label: &str,
+    bytes: &[u8],
+    verbose: bool,
+    tally: &mut Tally,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let parsed = Message::parse(bytes);
+    tally.count(parsed.as_ref().map_err(|e| *e));
+    match parsed {
+        Ok(m) => {
+            writeln!(out, "{label} {}", summary(&m))?;
+            if verbose {
+                for line in tlv_details(&m) {
+                    writeln!(out, "{line}")?;
+                }
+            }
+        }
+        Err(e) => writeln!(out, "{label} malformed: {e} ({} octets)", bytes.len())?,
+    }
+    Ok(())
+}
+
+fn decode(
+    files: &[PathBuf],
+    raw: bool,
+    verbose: bool,
+    strict: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    let mut tally = Tally::default();
+    let result = (|| -> Result<(), String> {
+        if files.is_empty() {
+            writeln!(
+                out,
+                "# embedded sample: linuxptp 3.1.1 traffic (pass capture files to decode your own)"
+            )
+            .map_err(|e| e.to_string())?;
+            for (name, bytes) in SAMPLE {
+                print_message(&format!("{name}:"), bytes, verbose, &mut tally, out)
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(());
+        }
+        for path in files {
+            let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if raw {
+                print_message(
+                    &format!("{}:", path.display()),
+                    &data,
+                    verbose,
+                    &mut tally,
+                    out,
+                )
+                .map_err(|e| e.to_string())?;
+                continue;
+            }
+            let cap = Capture::new(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+            let link = cap.link_type;
+            for (n, record) in cap.enumerate() {
+                let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+                if let Some((transport, payload)) = ptp_payload(link, record.data) {
+                    let label = format!(
+                        "{} #{} {}.{:09} {transport}",
+                        path.display(),
+                        n + 1,
+                        record.ts_sec,
+                        record.ts_nsec
+                    );
+                    print_message(&label, payload, verbose, &mut tally, out)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = writeln!(err, "statime-ctl decode: {e}");
+        return ExitCode::from(1);
+    }
+    let _ = writeln!(out, "# {tally}");
+    if strict && tally.malformed_total() > 0 {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}

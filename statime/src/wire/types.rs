@@ -257,6 +257,7 @@ wire_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls, reason = "wire_enum! cannot place #[default] on a variant")]
 impl Default for ClockAccuracy {
     fn default() -> Self {
         Self::UnknownAccuracy
@@ -287,6 +288,7 @@ wire_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls, reason = "wire_enum! cannot place #[default] on a variant")]
 impl Default for TimeSource {
     fn default() -> Self {
         Self::InternalOscillator

@@ -18,7 +18,7 @@ impl<'a> PathTraceTlv<'a> {
     /// the length is not a multiple of 8.
     #[must_use]
     pub const fn from_bytes(path: &'a [u8]) -> Option<Self> {
-        if path.len() % 8 == 0 {
+        if path.len().is_multiple_of(8) {
             Some(Self { path })
         } else {
             None

@@ -257,7 +257,10 @@ wire_enum! {
     }
 }
 
-#[allow(clippy::derivable_impls, reason = "wire_enum! cannot place #[default] on a variant")]
+#[allow(
+    clippy::derivable_impls,
+    reason = "wire_enum! cannot place #[default] on a variant"
+)]
 impl Default for ClockAccuracy {
     fn default() -> Self {
         Self::UnknownAccuracy
@@ -288,7 +291,10 @@ wire_enum! {
     }
 }
 
-#[allow(clippy::derivable_impls, reason = "wire_enum! cannot place #[default] on a variant")]
+#[allow(
+    clippy::derivable_impls,
+    reason = "wire_enum! cannot place #[default] on a variant"
+)]
 impl Default for TimeSource {
     fn default() -> Self {
         Self::InternalOscillator

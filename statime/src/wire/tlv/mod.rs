@@ -14,6 +14,7 @@ use super::{Error, Result};
 
 mod alternate_time_offset;
 mod authentication;
+mod management;
 mod organization;
 mod pad;
 mod path_trace;
@@ -21,6 +22,11 @@ mod unicast;
 
 pub use alternate_time_offset::AlternateTimeOffsetIndicatorTlv;
 pub use authentication::{AuthenticationFields, AuthenticationLayout, AuthenticationTlv};
+pub use management::{
+    CurrentDataSetTlv, DefaultDataSetTlv, DelayMechanism, ManagementData, ManagementErrorId,
+    ManagementErrorStatusTlv, ManagementId, ManagementTlv, ParentDataSetTlv, PortDataSetTlv,
+    PortPropertiesNpTlv, PortState, TimePropertiesDataSetTlv, TimeStatusNpTlv, TimestampType,
+};
 pub use organization::{FollowUpInformationTlv, OrganizationExtensionTlv};
 pub use pad::PadTlv;
 pub use path_trace::PathTraceTlv;
@@ -320,6 +326,10 @@ impl<'b> TlvWriter<'b> {
 /// A typed TLV: every TLV family this crate understands, and the rest raw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tlv<'a> {
+    /// MANAGEMENT (clause 15.5.2).
+    Management(ManagementTlv<'a>),
+    /// MANAGEMENT_ERROR_STATUS (clause 15.5.4).
+    ManagementErrorStatus(ManagementErrorStatusTlv<'a>),
     /// ORGANIZATION_EXTENSION and its propagate / do-not-propagate variants.
     OrganizationExtension(OrganizationExtensionTlv<'a>),
     /// REQUEST_UNICAST_TRANSMISSION.
@@ -345,6 +355,8 @@ pub enum Tlv<'a> {
 macro_rules! dispatch {
     ($self:expr, $t:ident => $e:expr) => {
         match $self {
+            Tlv::Management($t) => $e,
+            Tlv::ManagementErrorStatus($t) => $e,
             Tlv::OrganizationExtension($t) => $e,
             Tlv::RequestUnicastTransmission($t) => $e,
             Tlv::GrantUnicastTransmission($t) => $e,
@@ -389,6 +401,10 @@ impl<'a> TlvRepr<'a> for Tlv<'a> {
     }
     fn parse_value(tlv_type: TlvType, value: &'a [u8]) -> Result<Self> {
         Ok(match tlv_type {
+            TlvType::Management => Self::Management(TlvRepr::parse_value(tlv_type, value)?),
+            TlvType::ManagementErrorStatus => {
+                Self::ManagementErrorStatus(TlvRepr::parse_value(tlv_type, value)?)
+            }
             TlvType::OrganizationExtension
             | TlvType::OrganizationExtensionPropagate
             | TlvType::OrganizationExtensionDoNotPropagate => {
@@ -420,6 +436,14 @@ impl<'a> TlvRepr<'a> for Tlv<'a> {
 /// Check that a TLV value is at least `n` octets, as [`Error::BadLength`].
 pub(crate) fn need<const N: usize>(value: &[u8]) -> Result<&[u8; N]> {
     value.first_chunk::<N>().ok_or(Error::BadLength)
+}
+
+/// Copy `bytes` into the start of `out` (an emitter's fixed value).
+pub(crate) fn emit_exact(out: &mut [u8], bytes: &[u8]) -> Result<()> {
+    out.get_mut(..bytes.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(bytes);
+    Ok(())
 }
 
 /// Test helper: parse `bytes` (a whole TLV) as `T`, check it equals `repr`,
@@ -480,12 +504,4 @@ mod tests {
         assert!(TlvType::OrganizationExtensionPropagate.propagates());
         assert!(!TlvType::Pad.propagates());
     }
-}
-
-/// Copy `bytes` into the start of `out` (an emitter's fixed value).
-pub(crate) fn emit_exact(out: &mut [u8], bytes: &[u8]) -> Result<()> {
-    out.get_mut(..bytes.len())
-        .ok_or(Error::BufferTooSmall)?
-        .copy_from_slice(bytes);
-    Ok(())
 }

@@ -22,5 +22,6 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod port;
 pub mod time;
 pub mod wire;

@@ -4,3 +4,4 @@
 pub mod e2e;
 pub mod p2p;
 pub mod sequence;
+pub mod timers;

@@ -1,1 +1,43 @@
-//! placeholder
+//! The Byzantine-fault-tolerant overlay: cross-check many time sources and
+//! decide which of them the local clock may follow.
+//!
+//! Every independent reference the daemon measures (the master of each PTP
+//! domain, a unicast master, an overlay peer) yields an [`Interval`]: the
+//! range, relative to the local clock, in which that source claims true time
+//! lies. With at most `f` faulty sources among `n >= 2f+1`, [`intersect()`]
+//! narrows them to a range that provably contains true time, or proves that
+//! more than `f` are faulty. Sources whose interval misses that range are
+//! falsetickers; [`FalsetickerTracker`] remembers since when, so the daemon can
+//! log and count every change.
+//!
+//! # Modules
+//!
+//! - [`mod@intersect`]: the pure fault-tolerant intersection, as the
+//!   order-statistics rule ([`intersect()`]) and as Marzullo's tighter form
+//!   ([`marzullo`]). It does no I/O, reads no clock and does not allocate
+//!   (only `core` is used).
+//! - [`falseticker`]: the per-source truechimer/falseticker bookkeeping. It is
+//!   sans-IO (the caller passes `now`) and uses `alloc` for its map.
+//!
+//! The algorithm, its proof and its relation to Marzullo's algorithm, NTP's
+//! selection and Welch-Lynch are written up in `docs/algorithm/intersection.md`.
+//!
+//! # Units
+//!
+//! Bounds are signed nanoseconds, as `i64`, relative to whatever reference
+//! the caller measures against (normally the local clock, so a bound is an
+//! offset "true time minus local time"). That covers about ±292 years, far
+//! more than any offset the overlay can meaningfully compare. A caller
+//! converting from a finer fixed-point type must round the lower bound down
+//! and the upper bound up, so the interval only ever grows.
+
+extern crate alloc;
+
+pub mod falseticker;
+pub mod intersect;
+
+pub use falseticker::{Event, FalsetickerTracker, SourceRecord};
+pub use intersect::{
+    FalseReason, IntersectError, Intersection, Interval, InvalidInterval, MAX_SOURCES, Verdict,
+    intersect, intersect_with_scratch, marzullo, marzullo_with_scratch, max_faults, min_sources,
+};

@@ -69,24 +69,45 @@ impl Time {
     /// `self + d`, or `None` below the epoch or above [`Time::MAX`].
     #[must_use]
     pub fn checked_add(self, d: Duration) -> Option<Self> {
-        let bits = i128::try_from(self.0.to_bits()).ok()?;
-        let sum = bits.checked_add(d.fixed_nanos().to_bits())?;
-        u128::try_from(sum).ok().map(|b| Self(U96F32::from_bits(b)))
+        let bits = self.0.to_bits();
+        let delta = d.fixed_nanos().to_bits();
+        let sum = if delta >= 0 {
+            bits.checked_add(delta.unsigned_abs())?
+        } else {
+            bits.checked_sub(delta.unsigned_abs())?
+        };
+        Some(Self(U96F32::from_bits(sum)))
     }
 
     /// `self - d`, or `None` below the epoch or above [`Time::MAX`].
     #[must_use]
     pub fn checked_sub(self, d: Duration) -> Option<Self> {
-        self.checked_add(Duration::ZERO.checked_sub(d)?)
+        let bits = self.0.to_bits();
+        let delta = d.fixed_nanos().to_bits();
+        let diff = if delta >= 0 {
+            bits.checked_sub(delta.unsigned_abs())?
+        } else {
+            bits.checked_add(delta.unsigned_abs())?
+        };
+        Some(Self(U96F32::from_bits(diff)))
     }
 
     /// `self - earlier` as a duration, or `None` if it does not fit.
     #[must_use]
     pub fn checked_duration_since(self, earlier: Self) -> Option<Duration> {
-        let a = i128::try_from(self.0.to_bits()).ok()?;
-        let b = i128::try_from(earlier.0.to_bits()).ok()?;
-        a.checked_sub(b)
-            .map(|v| Duration::from_fixed_nanos(I96F32::from_bits(v)))
+        let (a, b) = (self.0.to_bits(), earlier.0.to_bits());
+        let diff = if a >= b {
+            i128::try_from(a - b).ok()?
+        } else {
+            // -(b - a); the most negative i128 is representable too.
+            let m = b - a;
+            if m == 1u128 << 127 {
+                i128::MIN
+            } else {
+                -i128::try_from(m).ok()?
+            }
+        };
+        Some(Duration::from_fixed_nanos(I96F32::from_bits(diff)))
     }
 }
 
@@ -106,7 +127,11 @@ impl Sub<Duration> for Time {
     type Output = Self;
     /// Saturating: clamps to [`Time::EPOCH`] and [`Time::MAX`].
     fn sub(self, d: Duration) -> Self {
-        self + (-d)
+        self.checked_sub(d).unwrap_or(if d > Duration::ZERO {
+            Self::EPOCH
+        } else {
+            Self::MAX
+        })
     }
 }
 
@@ -158,5 +183,12 @@ mod tests {
         assert_eq!(Time::MAX + Duration::from_nanos(1), Time::MAX);
         assert_eq!(Time::MAX - Time::EPOCH, Duration::MAX);
         assert_eq!(Time::EPOCH - Time::MAX, Duration::MIN);
+        // The top half of the range works too.
+        assert_eq!(
+            Time::MAX - Duration::from_nanos(1) + Duration::from_nanos(1),
+            Time::MAX
+        );
+        assert_eq!(Time::MAX - Time::MAX, Duration::ZERO);
+        assert_eq!(Time::MAX.checked_add(Duration::ZERO), Some(Time::MAX));
     }
 }

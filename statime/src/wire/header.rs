@@ -291,6 +291,7 @@ impl Header {
 
     /// Emit the header with the given messageLength into the first 34 octets
     /// of `buf`.
+    #[inline]
     pub fn emit(&self, message_length: u16, buf: &mut [u8]) -> Result<()> {
         let b = buf
             .first_chunk_mut::<{ Self::WIRE_LEN }>()

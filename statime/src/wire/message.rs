@@ -70,6 +70,7 @@ impl MessageBody<'_> {
         })
     }
 
+    #[inline]
     fn emit(&self, body: &mut [u8]) -> Result<()> {
         match self {
             Self::Sync(m) => m.emit(body),
@@ -179,15 +180,16 @@ impl<'a> Message<'a> {
         let len = self.wire_len();
         let length = u16::try_from(len).map_err(|_| Error::InvalidValue)?;
         let out = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
-        let mut header = self.header;
-        if let Some(t) = self.body.message_type() {
-            header.message_type = t;
-        }
         let (head, rest) = out.split_at_mut(Header::WIRE_LEN);
-        header.emit(length, head)?;
+        self.header.emit(length, head)?;
+        if let (Some(t), Some(first)) = (self.body.message_type(), head.first_mut()) {
+            *first = (*first & 0xF0) | u8::from(t);
+        }
         let (body, tlvs) = rest.split_at_mut(self.body.wire_len());
         self.body.emit(body)?;
-        tlvs.copy_from_slice(self.suffix.as_bytes());
+        if !self.suffix.is_empty() {
+            tlvs.copy_from_slice(self.suffix.as_bytes());
+        }
         Ok(len)
     }
 }

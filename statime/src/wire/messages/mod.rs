@@ -52,6 +52,7 @@ macro_rules! timestamp_body {
             }
 
             /// Emit the body into the octets after the header.
+            #[inline]
             pub fn emit(&self, body: &mut [u8]) -> $crate::wire::Result<()> {
                 let b = body
                     .first_chunk_mut::<{ Self::WIRE_LEN }>()
@@ -95,6 +96,7 @@ macro_rules! timestamp_port_body {
             }
 
             /// Emit the body into the octets after the header.
+            #[inline]
             pub fn emit(&self, body: &mut [u8]) -> $crate::wire::Result<()> {
                 let b = body.first_chunk_mut::<20>().ok_or($crate::wire::Error::BufferTooSmall)?;
                 let (ts, port) = b.split_at_mut(10);

@@ -112,9 +112,11 @@ pub struct RawTlv<'a> {
 }
 
 impl RawTlv<'_> {
-    /// Octets on the wire: type, length and value.
+    /// Octets this TLV occupies as received: type, length and value, with
+    /// no pad octet added. (Its [`TlvRepr::wire_len`], the size when
+    /// written with [`TlvWriter::push`], pads an odd value to even.)
     #[must_use]
-    pub const fn wire_len(&self) -> usize {
+    pub const fn received_len(&self) -> usize {
         4 + self.value.len()
     }
 }
@@ -288,7 +290,7 @@ impl<'b> TlvWriter<'b> {
         let length = u16::try_from(tlv.value.len()).map_err(|_| Error::InvalidValue)?;
         let end = self
             .len
-            .checked_add(tlv.wire_len())
+            .checked_add(tlv.received_len())
             .ok_or(Error::BufferTooSmall)?;
         let out = self
             .buf
@@ -455,7 +457,7 @@ where
 {
     let set = TlvSet::parse(bytes).expect("fixture is one whole TLV");
     let raw = set.iter().next().expect("one TLV");
-    assert_eq!(raw.wire_len(), bytes.len());
+    assert_eq!(raw.received_len(), bytes.len());
     assert_eq!(&T::parse(raw).expect("parses"), repr);
     let mut out = [0xA5u8; 512];
     let mut w = TlvWriter::new(&mut out);

@@ -1,0 +1,3 @@
+//! Nothing here: see `benches/codec.rs`.
+
+#![no_std]

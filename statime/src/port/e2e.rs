@@ -7,8 +7,10 @@
 //!
 //! - `ms` = t2 - t1 - corrections(Sync, Follow_Up) - asymmetry, the
 //!   master-to-slave difference;
-//! - `sm` = t4 - t3 - correction(Delay_Resp) + asymmetry, the
-//!   slave-to-master difference.
+//! - `sm` = t4 - t3 - correction(Delay_Resp), the slave-to-master
+//!   difference. The asymmetry is already in it: the Delay_Req leaves with
+//!   -delayAsymmetry in its correctionField (clause 11.6.3) and the master
+//!   copies that into the Delay_Resp (clause 11.3.2).
 //!
 //! Then meanPathDelay = (ms + sm) / 2 and offsetFromMaster = ms -
 //! meanPathDelay (clause 11.3.2). Keeping the differences as [`Duration`]s
@@ -200,7 +202,7 @@ impl SyncTracker {
 pub struct DelaySample {
     /// sequenceId of the Delay_Req.
     pub sequence_id: u16,
-    /// t4 - t3 - correction(Delay_Resp) + asymmetry.
+    /// t4 - t3 - correction(Delay_Resp).
     pub sm: Duration,
 }
 
@@ -243,18 +245,13 @@ impl DelayTracker {
     }
 
     /// The TX timestamp t3 of the Delay_Req with this sequenceId.
-    pub fn sent_at(
-        &mut self,
-        sequence_id: u16,
-        t3: Time,
-        asymmetry: Duration,
-    ) -> Result<Option<DelaySample>, Discard> {
+    pub fn sent_at(&mut self, sequence_id: u16, t3: Time) -> Result<Option<DelaySample>, Discard> {
         let o = self.outstanding.as_mut().ok_or(Discard::Unmatched)?;
         if o.sequence_id != sequence_id {
             return Err(Discard::Unmatched);
         }
         o.t3 = Some(t3);
-        Ok(self.complete(asymmetry))
+        Ok(self.complete())
     }
 
     /// A Delay_Resp from the parent; `own` is this port's identity.
@@ -263,7 +260,6 @@ impl DelayTracker {
         header: &Header,
         body: &DelayRespMessage,
         own: PortIdentity,
-        asymmetry: Duration,
     ) -> Result<Option<DelaySample>, Discard> {
         if body.requesting_port_identity != own {
             return Err(Discard::Unmatched);
@@ -285,16 +281,16 @@ impl DelayTracker {
             .to_time()
             .ok_or(Discard::InvalidTimestamp)?;
         o.response = Some((t4, header.correction_field));
-        Ok(self.complete(asymmetry))
+        Ok(self.complete())
     }
 
-    fn complete(&mut self, asymmetry: Duration) -> Option<DelaySample> {
+    fn complete(&mut self) -> Option<DelaySample> {
         let o = self.outstanding?;
         let (t3, (t4, corr)) = (o.t3?, o.response?);
         self.outstanding = None;
         Some(DelaySample {
             sequence_id: o.sequence_id,
-            sm: (t4 - t3) - Duration::from(corr) + asymmetry,
+            sm: (t4 - t3) - Duration::from(corr),
         })
     }
 }
@@ -433,7 +429,7 @@ mod tests {
     fn delay_request_response() {
         let mut dt = DelayTracker::new();
         dt.sent(4);
-        assert_eq!(dt.sent_at(4, t(10, 0), NO_ASYM), Ok(None));
+        assert_eq!(dt.sent_at(4, t(10, 0)), Ok(None));
         let resp = DelayRespMessage {
             receive_timestamp: ts(10, 700),
             requesting_port_identity: ME,
@@ -443,24 +439,21 @@ mod tests {
             ..resp
         };
         let h = header(MessageType::DelayResp, 4, MASTER, false, 20);
-        assert_eq!(
-            dt.response(&h, &wrong_port, ME, NO_ASYM),
-            Err(Discard::Unmatched)
-        );
+        assert_eq!(dt.response(&h, &wrong_port, ME), Err(Discard::Unmatched));
         let old = header(MessageType::DelayResp, 3, MASTER, false, 0);
-        assert_eq!(dt.response(&old, &resp, ME, NO_ASYM), Err(Discard::Stale));
-        let s = dt.response(&h, &resp, ME, NO_ASYM).unwrap().unwrap();
+        assert_eq!(dt.response(&old, &resp, ME), Err(Discard::Stale));
+        let s = dt.response(&h, &resp, ME).unwrap().unwrap();
         assert_eq!(s.sm, Duration::from_nanos(680));
-        assert_eq!(dt.response(&h, &resp, ME, NO_ASYM), Err(Discard::Unmatched));
+        assert_eq!(dt.response(&h, &resp, ME), Err(Discard::Unmatched));
 
         // Response before the TX timestamp.
         dt.sent(5);
         let h = header(MessageType::DelayResp, 5, MASTER, false, 0);
-        assert_eq!(dt.response(&h, &resp, ME, NO_ASYM), Ok(None));
-        assert_eq!(dt.response(&h, &resp, ME, NO_ASYM), Err(Discard::Duplicate));
-        let s = dt.sent_at(5, t(10, 100), NO_ASYM).unwrap().unwrap();
+        assert_eq!(dt.response(&h, &resp, ME), Ok(None));
+        assert_eq!(dt.response(&h, &resp, ME), Err(Discard::Duplicate));
+        let s = dt.sent_at(5, t(10, 100)).unwrap().unwrap();
         assert_eq!(s.sm, Duration::from_nanos(600));
-        assert_eq!(dt.sent_at(6, t(10, 0), NO_ASYM), Err(Discard::Unmatched));
+        assert_eq!(dt.sent_at(6, t(10, 0)), Err(Discard::Unmatched));
     }
 
     /// The four timestamps of clause 11.3 with a known offset, delay and
@@ -477,6 +470,7 @@ mod tests {
         let t3 = t2 + 50_000;
         let t4 = t3 - offset + d_sm;
         let ms = Duration::from_nanos(t2 - t1) - asym;
+        // The Delay_Req carried -asym; the Delay_Resp returns it.
         let sm = Duration::from_nanos(t4 - t3) + asym;
         let mpd = mean_path_delay(ms, sm);
         assert_eq!(mpd, Duration::from_nanos(500));
@@ -495,13 +489,14 @@ mod tests {
             .unwrap();
         let mut dt = DelayTracker::new();
         dt.sent(1);
-        dt.sent_at(1, t(0, t3 as u32), asym).unwrap();
+        dt.sent_at(1, t(0, t3 as u32)).unwrap();
         let resp = DelayRespMessage {
             receive_timestamp: ts(0, (t4 + 20) as u32),
             requesting_port_identity: ME,
         };
-        let h = header(MessageType::DelayResp, 1, MASTER, false, 20);
-        let d = dt.response(&h, &resp, ME, asym).unwrap().unwrap();
+        // Correction: the request's -100 ns returned, plus 20 ns residence.
+        let h = header(MessageType::DelayResp, 1, MASTER, false, 20 - 100);
+        let d = dt.response(&h, &resp, ME).unwrap().unwrap();
         let mpd = mean_path_delay(s.ms, d.sm);
         assert_eq!(mpd, Duration::from_nanos(500));
         assert_eq!(offset_from_master(s.ms, mpd), Duration::from_nanos(offset));

@@ -1,0 +1,262 @@
+//! What a port does with received messages (IEEE 1588-2019 clause 9.5).
+
+use super::{Measurement, Pending, Port, PortEvent, RxError, bump};
+use crate::datasets::InstanceDataSets;
+use crate::time::{Duration, Instant, Time, TimeInterval};
+use crate::wire::tlv::{DelayMechanism, PathTraceTlv, PortState, TlvRepr};
+use crate::wire::{Header, Message, MessageBody, TlvType};
+
+impl<const F: usize> Port<F> {
+    /// A received datagram. `rx` is its receive timestamp (required for
+    /// event messages), `now` the caller's monotonic time.
+    ///
+    /// Malformed, foreign-domain and inapplicable messages are counted and
+    /// reported as `Err`, never acted on; no single message can fault the
+    /// port or step the clock.
+    pub fn handle_receive(
+        &mut self,
+        data: &[u8],
+        rx: Option<Time>,
+        now: Instant,
+        ds: &InstanceDataSets,
+    ) -> Result<(), RxError> {
+        let msg = Message::parse(data).map_err(|e| {
+            bump(&mut self.counters.malformed);
+            RxError::Malformed(e)
+        })?;
+        let h = msg.header;
+        bump(&mut self.counters.rx_by_type[usize::from(u8::from(h.message_type) & 0x0F)]);
+        if h.domain_number != ds.default.domain_number
+            || h.sdo_id.major() != ds.default.sdo_id.major()
+        {
+            bump(&mut self.counters.other_domain);
+            return Err(RxError::OtherDomain);
+        }
+        if h.source_port_identity.clock_identity == ds.default.clock_identity {
+            return Err(RxError::Own);
+        }
+        if matches!(
+            self.ds.port_state,
+            PortState::Initializing | PortState::Faulty | PortState::Disabled
+        ) {
+            return self.not_applicable();
+        }
+        let result = match msg.body {
+            MessageBody::Announce(a) => {
+                self.announce(&msg, &a, now);
+                Ok(())
+            }
+            MessageBody::Sync(s) => {
+                let rx = rx.ok_or(RxError::NoTimestamp)?;
+                self.check_parent(&h, ds)?;
+                self.arm_sync_receipt(now);
+                let asym = Duration::from(self.ds.delay_asymmetry);
+                match self.sync_rx.sync(&h, &s, rx, asym) {
+                    Ok(Some(sample)) => {
+                        self.sync_measured(sample, now);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(d) => Err(RxError::Discarded(d)),
+                }
+            }
+            MessageBody::FollowUp(f) => {
+                self.check_parent(&h, ds)?;
+                let asym = Duration::from(self.ds.delay_asymmetry);
+                match self.sync_rx.follow_up(&h, &f, asym) {
+                    Ok(Some(sample)) => {
+                        self.sync_measured(sample, now);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(d) => Err(RxError::Discarded(d)),
+                }
+            }
+            MessageBody::DelayReq(_) => {
+                let rx = rx.ok_or(RxError::NoTimestamp)?;
+                if self.ds.port_state != PortState::Master
+                    || self.ds.delay_mechanism != DelayMechanism::E2e
+                {
+                    return self.not_applicable();
+                }
+                self.queue(Pending::DelayResp {
+                    sequence_id: h.sequence_id,
+                    requester: h.source_port_identity,
+                    receive: rx,
+                    correction: h.correction_field,
+                    sdo_minor: h.sdo_id.minor(),
+                })
+            }
+            MessageBody::DelayResp(r) => {
+                self.check_parent(&h, ds)?;
+                match self.delay_rx.response(&h, &r, self.ds.port_identity) {
+                    Ok(Some(d)) => {
+                        self.delay_measured(d.sm, now);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(d) => Err(RxError::Discarded(d)),
+                }
+            }
+            MessageBody::PdelayReq(_) => {
+                let rx = rx.ok_or(RxError::NoTimestamp)?;
+                if self.ds.delay_mechanism != DelayMechanism::P2p {
+                    return self.not_applicable();
+                }
+                // Two-step responder (clause 11.4.2 c): t2 in the response,
+                // the request's correction returned in the Follow_Up.
+                self.queue(Pending::PdelayResp {
+                    sequence_id: h.sequence_id,
+                    requester: h.source_port_identity,
+                    request_receipt: rx,
+                    correction: TimeInterval::ZERO,
+                })?;
+                if self.pdelay_responses.is_full() {
+                    self.pdelay_responses.remove(0);
+                }
+                let _ = self.pdelay_responses.try_push((
+                    h.sequence_id,
+                    h.source_port_identity,
+                    h.correction_field,
+                ));
+                Ok(())
+            }
+            MessageBody::PdelayResp(r) => {
+                let rx = rx.ok_or(RxError::NoTimestamp)?;
+                if self.ds.delay_mechanism != DelayMechanism::P2p {
+                    return self.not_applicable();
+                }
+                match self.pdelay.response(&h, &r, rx, self.ds.port_identity) {
+                    Ok(Some(s)) => {
+                        self.pdelay_measured(&s);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(d) => Err(RxError::Discarded(d)),
+                }
+            }
+            MessageBody::PdelayRespFollowUp(r) => {
+                if self.ds.delay_mechanism != DelayMechanism::P2p {
+                    return self.not_applicable();
+                }
+                match self.pdelay.follow_up(&h, &r, self.ds.port_identity) {
+                    Ok(Some(s)) => {
+                        self.pdelay_measured(&s);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(d) => Err(RxError::Discarded(d)),
+                }
+            }
+            // Signaling and management are answered by the layers above.
+            MessageBody::Signaling(_) | MessageBody::Management(_) | MessageBody::Unknown(_) => {
+                self.not_applicable()
+            }
+        };
+        if let Err(RxError::Discarded(_)) = result {
+            bump(&mut self.counters.discarded);
+        }
+        result
+    }
+
+    fn not_applicable(&mut self) -> Result<(), RxError> {
+        bump(&mut self.counters.not_applicable);
+        Err(RxError::NotApplicable)
+    }
+
+    /// Sync, Follow_Up and Delay_Resp count only from the parent, and only
+    /// in SLAVE or UNCALIBRATED (clause 9.5.10).
+    fn check_parent(&mut self, h: &Header, ds: &InstanceDataSets) -> Result<(), RxError> {
+        if matches!(
+            self.ds.port_state,
+            PortState::Slave | PortState::Uncalibrated
+        ) && h.source_port_identity == ds.parent.parent_port_identity
+        {
+            Ok(())
+        } else {
+            self.not_applicable()
+        }
+    }
+
+    fn announce(
+        &mut self,
+        msg: &Message<'_>,
+        a: &crate::wire::messages::AnnounceMessage,
+        now: Instant,
+    ) {
+        let path = msg
+            .suffix
+            .find(TlvType::PathTrace)
+            .and_then(|raw| PathTraceTlv::parse(raw).ok());
+        let is_parent = self.foreign.protected() == Some(msg.header.source_port_identity);
+        let verdict =
+            self.foreign
+                .handle_announce(&msg.header, a, path.as_ref(), super::as_time(now));
+        if !verdict.is_accepted() {
+            bump(&mut self.counters.announce_refused);
+            return;
+        }
+        // clause 9.2.6.12: an Announce from the current parent restarts
+        // the receipt timeout; any accepted Announce may change Erbest.
+        if is_parent
+            && matches!(
+                self.ds.port_state,
+                PortState::Slave | PortState::Uncalibrated
+            )
+            || matches!(
+                self.ds.port_state,
+                PortState::Listening | PortState::Passive
+            )
+        {
+            self.arm_announce_receipt(now);
+        }
+        self.push_event(PortEvent::DecisionNeeded);
+    }
+
+    pub(super) fn sync_measured(&mut self, sample: super::e2e::SyncSample, now: Instant) {
+        self.last_sync = Some(sample);
+        if let Some(mpd) = self.mean_path_delay {
+            self.push_event(PortEvent::Measurement(Measurement {
+                offset: super::e2e::offset_from_master(sample.ms, mpd),
+                mean_path_delay: mpd,
+                raw_path_delay: mpd,
+                ingress: sample.t2,
+                at: now,
+            }));
+        }
+    }
+
+    pub(super) fn delay_measured(&mut self, sm: Duration, _now: Instant) {
+        // meanPathDelay pairs this exchange with the latest Sync (clause 11.3.2).
+        let Some(sync) = self.last_sync else {
+            return;
+        };
+        let raw = super::e2e::mean_path_delay(sync.ms, sm);
+        self.mean_path_delay = Some(self.delay_filter.push(raw));
+    }
+
+    pub(super) fn pdelay_measured(&mut self, s: &super::p2p::PdelaySample) {
+        let ratio = self.rate_ratio.update(s).unwrap_or(1.0);
+        let raw = s.mean_link_delay(ratio);
+        let filtered = self.delay_filter.push(raw);
+        self.mean_path_delay = Some(filtered);
+        self.ds.mean_link_delay = filtered.saturating_to_interval();
+    }
+
+    pub(super) fn pdelay_resp_sent(&mut self, sequence_id: u16, t3: Time) {
+        let Some(i) = self
+            .pdelay_responses
+            .iter()
+            .position(|(s, _, _)| *s == sequence_id)
+        else {
+            return;
+        };
+        let (seq, requester, correction) = self.pdelay_responses.remove(i);
+        let _ = self.queue(Pending::PdelayRespFollowUp {
+            sequence_id: seq,
+            requester,
+            response_origin: t3,
+            correction,
+        });
+    }
+}

@@ -1,0 +1,413 @@
+//! Ports and instances of the real core on a virtual network in virtual
+//! time: E2E and P2P, one-step and two-step, asymmetry, BMCA elections,
+//! and a port that loses its transmit timestamps.
+//!
+//! Clocks here are ideal (a fixed offset, no drift) and no servo runs, so
+//! every measurement must equal the configured truth exactly (to the
+//! nanosecond, up to the delay filter's rounding).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use statime::datasets::{DefaultDS, TimePropertiesDS};
+use statime::instance::{InstanceEvent, PtpInstance};
+use statime::port::{Measurement, PortConfig};
+use statime::time::{Duration, Instant, Time, TimeInterval};
+use statime::wire::tlv::{DelayMechanism, PortState};
+use statime::wire::{ClockIdentity, PortIdentity};
+
+const EPOCH_NS: i128 = 1_700_000_000_000_000_000;
+
+struct Node {
+    inst: PtpInstance<2>,
+    /// Local PTP clock minus true time, in ns.
+    offset: i64,
+    /// Drop every transmit timestamp (a broken NIC).
+    lose_tx_timestamps: bool,
+    /// Node is switched off: sends and receives nothing.
+    down: bool,
+    measurements: Vec<Measurement>,
+    states: Vec<(u64, usize, PortState)>,
+}
+
+struct Delivery {
+    at: u64,
+    node: usize,
+    port: usize,
+    data: Vec<u8>,
+    event: bool,
+}
+
+impl PartialEq for Delivery {
+    fn eq(&self, o: &Self) -> bool {
+        self.at == o.at
+    }
+}
+impl Eq for Delivery {}
+impl PartialOrd for Delivery {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Delivery {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.at.cmp(&o.at)
+    }
+}
+
+/// One multicast segment: every (node, port) on it hears every other.
+struct Net {
+    nodes: Vec<Node>,
+    segment: Vec<(usize, usize)>,
+    /// One-way delay from node a to node b, ns.
+    delay: Box<dyn Fn(usize, usize) -> u64>,
+    queue: BinaryHeap<Reverse<(u64, usize)>>,
+    deliveries: Vec<Option<Delivery>>,
+    now: u64,
+}
+
+fn ptp_time(true_ns: u64, offset: i64) -> Time {
+    let ns = EPOCH_NS + i128::from(true_ns) + i128::from(offset);
+    Time::from_nanos(u64::try_from(ns).unwrap())
+}
+
+impl Net {
+    fn new(nodes: Vec<Node>, delay: impl Fn(usize, usize) -> u64 + 'static) -> Self {
+        let segment = (0..nodes.len()).map(|n| (n, 0)).collect();
+        Self {
+            nodes,
+            segment,
+            delay: Box::new(delay),
+            queue: BinaryHeap::new(),
+            deliveries: Vec::new(),
+            now: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        for n in &mut self.nodes {
+            n.inst.enable(Instant::ZERO);
+        }
+        for i in 0..self.nodes.len() {
+            self.drain(i);
+        }
+    }
+
+    fn drain(&mut self, i: usize) {
+        let now = Instant::from_nanos(self.now);
+        let mut buf = [0u8; 256];
+        loop {
+            let node = &mut self.nodes[i];
+            let ptp_now = ptp_time(self.now, node.offset);
+            let Some((port, r)) = node.inst.poll_transmit(now, ptp_now, &mut buf) else {
+                break;
+            };
+            let t = r.expect("message fits");
+            if node.down {
+                continue;
+            }
+            if let Some(ctx) = t.context
+                && !node.lose_tx_timestamps
+            {
+                node.inst.handle_send_timestamp(port, ctx, ptp_now, now);
+            }
+            for &(dst, dport) in &self.segment {
+                if dst == i {
+                    continue;
+                }
+                let at = self.now + (self.delay)(i, dst);
+                self.deliveries.push(Some(Delivery {
+                    at,
+                    node: dst,
+                    port: dport,
+                    data: buf[..t.len].to_vec(),
+                    event: t.event,
+                }));
+                self.queue.push(Reverse((at, self.deliveries.len() - 1)));
+            }
+        }
+        let node = &mut self.nodes[i];
+        while let Some(e) = node.inst.poll_event() {
+            match e {
+                InstanceEvent::Measurement { measurement, .. } => {
+                    node.measurements.push(measurement)
+                }
+                InstanceEvent::PortState { port, to, .. } => node.states.push((self.now, port, to)),
+                InstanceEvent::ParentChanged => {}
+            }
+        }
+    }
+
+    fn run_until(&mut self, end_ns: u64) {
+        loop {
+            let next_delivery = self.queue.peek().map(|Reverse((t, _))| *t);
+            let next_timer = self
+                .nodes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| n.inst.poll_timeout().map(|t| (t.nanos(), i)))
+                .min();
+            let next = match (next_delivery, next_timer) {
+                (Some(d), Some((t, _))) => d.min(t),
+                (Some(d), None) => d,
+                (None, Some((t, _))) => t,
+                (None, None) => break,
+            };
+            if next > end_ns {
+                break;
+            }
+            self.now = next.max(self.now);
+            if next_delivery == Some(next) {
+                let Reverse((_, idx)) = self.queue.pop().unwrap();
+                let d = self.deliveries[idx].take().unwrap();
+                let node = &mut self.nodes[d.node];
+                if !node.down {
+                    let rx = d.event.then(|| ptp_time(d.at, node.offset));
+                    let _ =
+                        node.inst
+                            .handle_receive(d.port, &d.data, rx, Instant::from_nanos(d.at));
+                    self.drain(d.node);
+                }
+            } else if let Some((_, i)) = next_timer {
+                self.nodes[i]
+                    .inst
+                    .handle_timeout(Instant::from_nanos(self.now));
+                self.drain(i);
+            }
+        }
+        self.now = end_ns;
+    }
+
+    fn state(&self, node: usize) -> PortState {
+        self.nodes[node].inst.ports()[0].state()
+    }
+}
+
+fn identity(n: u8) -> ClockIdentity {
+    ClockIdentity([0, 0, 0x5e, 0xff, 0xfe, 0, 0x53, n])
+}
+
+struct NodeSpec {
+    id: u8,
+    priority1: u8,
+    offset: i64,
+    mechanism: DelayMechanism,
+    asymmetry_ns: i64,
+    two_step: bool,
+}
+
+impl NodeSpec {
+    fn new(id: u8, priority1: u8, offset: i64) -> Self {
+        Self {
+            id,
+            priority1,
+            offset,
+            mechanism: DelayMechanism::E2e,
+            asymmetry_ns: 0,
+            two_step: true,
+        }
+    }
+
+    fn build(&self) -> Node {
+        let clock = identity(self.id);
+        let mut default = DefaultDS::new(clock, 1);
+        default.priority1 = self.priority1;
+        default.two_step_flag = self.two_step;
+        let port_id = PortIdentity {
+            clock_identity: clock,
+            port_number: 1,
+        };
+        let mut cfg = PortConfig::new(port_id);
+        cfg.port_ds.delay_mechanism = self.mechanism;
+        cfg.port_ds.delay_asymmetry = TimeInterval::from_nanos(self.asymmetry_ns);
+        cfg.port_ds.log_announce_interval = 0;
+        cfg.port_ds.log_sync_interval = 0;
+        Node {
+            inst: PtpInstance::new(default, TimePropertiesDS::default(), [cfg]),
+            offset: self.offset,
+            lose_tx_timestamps: false,
+            down: false,
+            measurements: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+}
+
+const S: u64 = 1_000_000_000;
+
+fn assert_measured(n: &Node, offset: i64, delay: i64) {
+    let m = n.measurements.last().expect("the slave measured an offset");
+    assert!(
+        n.measurements.len() >= 5,
+        "only {} measurements",
+        n.measurements.len()
+    );
+    let off = m.offset.nanos_f64();
+    let mpd = m.mean_path_delay.nanos_f64();
+    assert!(
+        (off - offset as f64).abs() < 1.0,
+        "offset {off} expected {offset}"
+    );
+    assert!(
+        (mpd - delay as f64).abs() < 1.0,
+        "delay {mpd} expected {delay}"
+    );
+}
+
+#[test]
+fn e2e_two_step_measures_offset_and_delay() {
+    let master = NodeSpec::new(1, 100, 0).build();
+    let slave = NodeSpec::new(2, 128, 2_500).build();
+    let mut net = Net::new(vec![master, slave], |_, _| 700);
+    net.start();
+    net.run_until(20 * S);
+    assert_eq!(net.state(0), PortState::Master);
+    // No servo runs, so the slave stays UNCALIBRATED (clause 9.2.5).
+    assert_eq!(net.state(1), PortState::Uncalibrated);
+    assert_measured(&net.nodes[1], 2_500, 700);
+    let ds = net.nodes[1].inst.data_sets();
+    assert_eq!(ds.parent.grandmaster_identity, identity(1));
+    assert_eq!(ds.current.steps_removed, 1);
+}
+
+#[test]
+fn e2e_one_step_master() {
+    let mut m = NodeSpec::new(1, 100, 0);
+    m.two_step = false;
+    let mut net = Net::new(
+        vec![m.build(), NodeSpec::new(2, 128, -40_000).build()],
+        |_, _| 1_000,
+    );
+    net.start();
+    net.run_until(20 * S);
+    assert_measured(&net.nodes[1], -40_000, 1_000);
+}
+
+#[test]
+fn asymmetry_is_corrected_when_configured() {
+    // Master to slave 900 ns, slave to master 500 ns: mean 700, asymmetry +200.
+    let delay = |a: usize, _b: usize| if a == 0 { 900 } else { 500 };
+    let mut net = Net::new(
+        vec![
+            NodeSpec::new(1, 100, 0).build(),
+            NodeSpec::new(2, 128, 10_000).build(),
+        ],
+        delay,
+    );
+    net.start();
+    net.run_until(20 * S);
+    // Without the setting the offset is off by the asymmetry.
+    assert_measured(&net.nodes[1], 10_200, 700);
+
+    let mut slave = NodeSpec::new(2, 128, 10_000);
+    slave.asymmetry_ns = 200;
+    let mut net = Net::new(vec![NodeSpec::new(1, 100, 0).build(), slave.build()], delay);
+    net.start();
+    net.run_until(20 * S);
+    assert_measured(&net.nodes[1], 10_000, 700);
+}
+
+#[test]
+fn p2p_measures_link_delay() {
+    let mut m = NodeSpec::new(1, 100, 0);
+    m.mechanism = DelayMechanism::P2p;
+    let mut s = NodeSpec::new(2, 128, 123_456);
+    s.mechanism = DelayMechanism::P2p;
+    let mut net = Net::new(vec![m.build(), s.build()], |_, _| 450);
+    net.start();
+    net.run_until(20 * S);
+    assert_eq!(net.state(0), PortState::Master);
+    assert_measured(&net.nodes[1], 123_456, 450);
+    // The master measures the link too (P2P runs in every state).
+    let mpd = net.nodes[0].inst.ports()[0].mean_path_delay().unwrap();
+    assert_eq!(mpd, Duration::from_nanos(450));
+}
+
+#[test]
+fn bmca_elects_one_master_and_recovers_when_it_leaves() {
+    let nodes = vec![
+        NodeSpec::new(1, 128, 0).build(),
+        NodeSpec::new(2, 50, 0).build(), // the best
+        NodeSpec::new(3, 128, 0).build(),
+        NodeSpec::new(4, 60, 0).build(), // second best
+        NodeSpec::new(5, 128, 0).build(),
+    ];
+    let mut net = Net::new(nodes, |_, _| 500);
+    net.start();
+    net.run_until(30 * S);
+    let masters: Vec<usize> = (0..5)
+        .filter(|&i| net.state(i) == PortState::Master)
+        .collect();
+    assert_eq!(masters, vec![1]);
+    for i in [0, 2, 3, 4] {
+        assert_eq!(net.state(i), PortState::Uncalibrated, "node {i}");
+        let gm = net.nodes[i].inst.data_sets().parent.grandmaster_identity;
+        assert_eq!(gm, identity(2), "node {i}");
+    }
+
+    // The grandmaster leaves: after the announce receipt timeout (3 s + up
+    // to 1 s) plus qualification, node 4 (index 3) takes over, alone.
+    net.nodes[1].down = true;
+    let left = net.now;
+    net.run_until(left + 10 * S);
+    let masters: Vec<usize> = (0..5)
+        .filter(|&i| i != 1 && net.state(i) == PortState::Master)
+        .collect();
+    assert_eq!(masters, vec![3]);
+    for i in [0, 2, 4] {
+        let gm = net.nodes[i].inst.data_sets().parent.grandmaster_identity;
+        assert_eq!(gm, identity(4), "node {i}");
+    }
+
+    // It comes back and wins again.
+    net.nodes[1].down = false;
+    let back = net.now;
+    net.run_until(back + 10 * S);
+    let masters: Vec<usize> = (0..5)
+        .filter(|&i| net.state(i) == PortState::Master)
+        .collect();
+    assert_eq!(masters, vec![1]);
+}
+
+#[test]
+fn missing_tx_timestamps_fault_the_port_and_it_recovers() {
+    let master = NodeSpec::new(1, 100, 0).build();
+    let mut slave = NodeSpec::new(2, 128, 0).build();
+    slave.lose_tx_timestamps = true;
+    let mut net = Net::new(vec![master, slave], |_, _| 500);
+    net.start();
+    net.run_until(10 * S);
+    let states: Vec<PortState> = net.nodes[1].states.iter().map(|s| s.2).collect();
+    assert!(states.contains(&PortState::Faulty), "{states:?}");
+    assert_eq!(
+        net.nodes[1].inst.ports()[0]
+            .counters()
+            .tx_timestamp_timeouts,
+        1
+    );
+    // Timestamps come back: after the fault reset interval it resynchronises.
+    net.nodes[1].lose_tx_timestamps = false;
+    net.run_until(40 * S);
+    assert_eq!(net.state(1), PortState::Uncalibrated);
+    assert_measured(&net.nodes[1], 0, 500);
+}
+
+#[test]
+fn slave_only_never_masters() {
+    let nodes = vec![NodeSpec::new(1, 100, 0).build()];
+    let mut net = Net::new(nodes, |_, _| 500);
+    {
+        // A lone slave-only clock keeps listening.
+        let clock = identity(9);
+        let mut default = DefaultDS::new(clock, 1);
+        default.slave_only = true;
+        let port = PortConfig::new(PortIdentity {
+            clock_identity: clock,
+            port_number: 1,
+        });
+        net.nodes[0].inst = PtpInstance::new(default, TimePropertiesDS::default(), [port]);
+    }
+    net.start();
+    net.run_until(30 * S);
+    assert_eq!(net.state(0), PortState::Listening);
+}

@@ -91,17 +91,6 @@ impl TimerTable {
     }
 }
 
-/// 2^`log` seconds (clause 7.7.2.1); `log` is clamped to -30..=30.
-#[must_use]
-pub fn log_interval(log: i8) -> Duration {
-    let log = log.clamp(-30, 30);
-    if log >= 0 {
-        Duration::from_secs(1i64 << log)
-    } else {
-        Duration::from_nanos(1_000_000_000 >> (-log))
-    }
-}
-
 /// A small deterministic PRNG (xorshift64*) for the randomised intervals
 /// of clause 9.5.11.2 and the announce receipt timeout. Seeded by the
 /// caller: the core has no entropy source of its own.
@@ -157,15 +146,6 @@ mod tests {
         assert_eq!(t.pop_expired(Instant::from_secs(5)), None);
         t.stop(Timer::TxTimestamp);
         assert_eq!(t.earliest(), None);
-    }
-
-    #[test]
-    fn intervals() {
-        assert_eq!(log_interval(0), Duration::from_secs(1));
-        assert_eq!(log_interval(1), Duration::from_secs(2));
-        assert_eq!(log_interval(-3), Duration::from_nanos(125_000_000));
-        assert_eq!(log_interval(127), Duration::from_secs(1 << 30));
-        assert_eq!(log_interval(-128), Duration::from_nanos(0));
     }
 
     #[test]

@@ -182,6 +182,8 @@ pub struct Port<const F: usize = 16> {
     rate_ratio: RateRatioEstimator,
     delay_filter: MedianFilter,
     mean_path_delay: Option<Duration>,
+    /// The latest unfiltered path delay, reported beside the filtered one.
+    raw_path_delay: Option<Duration>,
     last_sync: Option<SyncSample>,
     /// Pdelay_Resp sent and waiting for their timestamp: (sequenceId,
     /// requester, the request's correctionField).
@@ -215,6 +217,7 @@ impl<const F: usize> Port<F> {
             rate_ratio: RateRatioEstimator::new(config.rate_ratio_window),
             delay_filter: MedianFilter::new(config.delay_filter_length),
             mean_path_delay: None,
+            raw_path_delay: None,
             last_sync: None,
             pdelay_responses: ArrayVec::new(),
             events: ArrayVec::new(),
@@ -287,6 +290,7 @@ impl<const F: usize> Port<F> {
         self.pdelay.reset();
         self.delay_filter.reset();
         self.mean_path_delay = None;
+        self.raw_path_delay = None;
         self.last_sync = None;
         self.pending.clear();
         self.awaiting_tx.clear();

@@ -219,7 +219,7 @@ impl<const F: usize> Port<F> {
             self.push_event(PortEvent::Measurement(Measurement {
                 offset: super::e2e::offset_from_master(sample.ms, mpd),
                 mean_path_delay: mpd,
-                raw_path_delay: mpd,
+                raw_path_delay: self.raw_path_delay.unwrap_or(mpd),
                 ingress: sample.t2,
                 at: now,
             }));
@@ -232,12 +232,14 @@ impl<const F: usize> Port<F> {
             return;
         };
         let raw = super::e2e::mean_path_delay(sync.ms, sm);
+        self.raw_path_delay = Some(raw);
         self.mean_path_delay = Some(self.delay_filter.push(raw));
     }
 
     pub(super) fn pdelay_measured(&mut self, s: &super::p2p::PdelaySample) {
         let ratio = self.rate_ratio.update(s).unwrap_or(1.0);
         let raw = s.mean_link_delay(ratio);
+        self.raw_path_delay = Some(raw);
         let filtered = self.delay_filter.push(raw);
         self.mean_path_delay = Some(filtered);
         self.ds.mean_link_delay = filtered.saturating_to_interval();

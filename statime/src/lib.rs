@@ -22,6 +22,11 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod bmca;
+pub mod clock;
+pub mod datasets;
+pub mod instance;
 pub mod port;
+pub mod servo;
 pub mod time;
 pub mod wire;

@@ -863,7 +863,7 @@ fn message_fixed_point(bytes: &[u8]) -> TestResult {
     prop_assert_eq!(emit(&again)?, first);
     let mut covered = 0;
     for raw in m.suffix {
-        covered += raw.wire_len();
+        covered += raw.received_len();
         let _ = Tlv::parse(raw);
         every_typed_tlv(raw.tlv_type, raw.value)?;
     }
@@ -886,7 +886,7 @@ fn every_parser(bytes: &[u8]) -> TestResult {
     every_body(bytes.get(Header::WIRE_LEN..).unwrap_or_default())?;
 
     if let Ok(set) = TlvSet::parse(bytes) {
-        let total: usize = set.iter().map(|t| t.wire_len()).sum();
+        let total: usize = set.iter().map(|t| t.received_len()).sum();
         prop_assert_eq!(total, bytes.len());
         for raw in set {
             let _ = Tlv::parse(raw);

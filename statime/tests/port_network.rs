@@ -130,7 +130,7 @@ impl Net {
         while let Some(e) = node.inst.poll_event() {
             match e {
                 InstanceEvent::Measurement { measurement, .. } => {
-                    node.measurements.push(measurement)
+                    node.measurements.push(measurement);
                 }
                 InstanceEvent::PortState { port, to, .. } => node.states.push((self.now, port, to)),
                 InstanceEvent::ParentChanged => {}

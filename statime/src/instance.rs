@@ -39,6 +39,15 @@ pub enum InstanceEvent {
         /// The measurement.
         measurement: Measurement,
     },
+    /// One complete E2E exchange measured on a port in SLAVE or
+    /// UNCALIBRATED (see [`PortEvent::Exchange`]): the sample for
+    /// [`crate::servo::KalmanServo`].
+    Exchange {
+        /// The port that measured it.
+        port: usize,
+        /// The measurement.
+        measurement: Measurement,
+    },
 }
 
 /// A PTP instance with up to `P` ports, each with a foreign master table of
@@ -195,6 +204,12 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
                     }
                     PortEvent::Measurement(m) => {
                         self.push(InstanceEvent::Measurement {
+                            port: i,
+                            measurement: m,
+                        });
+                    }
+                    PortEvent::Exchange(m) => {
+                        self.push(InstanceEvent::Exchange {
                             port: i,
                             measurement: m,
                         });

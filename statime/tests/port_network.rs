@@ -27,6 +27,7 @@ struct Node {
     /// Node is switched off: sends and receives nothing.
     down: bool,
     measurements: Vec<Measurement>,
+    exchanges: Vec<Measurement>,
     states: Vec<(u64, usize, PortState)>,
 }
 
@@ -132,6 +133,7 @@ impl Net {
                 InstanceEvent::Measurement { measurement, .. } => {
                     node.measurements.push(measurement);
                 }
+                InstanceEvent::Exchange { measurement, .. } => node.exchanges.push(measurement),
                 InstanceEvent::PortState { port, to, .. } => node.states.push((self.now, port, to)),
                 InstanceEvent::ParentChanged => {}
             }
@@ -228,6 +230,7 @@ impl NodeSpec {
             lose_tx_timestamps: false,
             down: false,
             measurements: Vec::new(),
+            exchanges: Vec::new(),
             states: Vec::new(),
         }
     }
@@ -265,6 +268,13 @@ fn e2e_two_step_measures_offset_and_delay() {
     // No servo runs, so the slave stays UNCALIBRATED (clause 9.2.5).
     assert_eq!(net.state(1), PortState::Uncalibrated);
     assert_measured(&net.nodes[1], 2_500, 700);
+    // Whole exchanges give the same offset and the raw path delay, at the
+    // midpoint of the Sync's arrival and the Delay_Req's departure.
+    let x = net.nodes[1].exchanges.last().expect("exchange samples");
+    assert!(net.nodes[1].exchanges.len() >= 5);
+    assert_eq!(x.offset, Duration::from_nanos(2_500));
+    assert_eq!(x.raw_path_delay, Duration::from_nanos(700));
+    assert!(x.ingress.secs() > 0);
     let ds = net.nodes[1].inst.data_sets();
     assert_eq!(ds.parent.grandmaster_identity, identity(1));
     assert_eq!(ds.current.steps_removed, 1);
@@ -318,6 +328,8 @@ fn p2p_measures_link_delay() {
     net.run_until(20 * S);
     assert_eq!(net.state(0), PortState::Master);
     assert_measured(&net.nodes[1], 123_456, 450);
+    // P2P has no exchange with the master: only per-Sync samples.
+    assert!(net.nodes[1].exchanges.is_empty());
     // The master measures the link too (P2P runs in every state).
     let mpd = net.nodes[0].inst.ports()[0].mean_path_delay().unwrap();
     assert_eq!(mpd, Duration::from_nanos(450));

@@ -204,6 +204,8 @@ pub struct DelaySample {
     pub sequence_id: u16,
     /// t4 - t3 - correction(Delay_Resp).
     pub sm: Duration,
+    /// t3: when the Delay_Req left, by the local clock.
+    pub t3: Time,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -291,6 +293,7 @@ impl DelayTracker {
         Some(DelaySample {
             sequence_id: o.sequence_id,
             sm: (t4 - t3) - Duration::from(corr),
+            t3,
         })
     }
 }

@@ -107,8 +107,14 @@ pub enum PortEvent {
         /// New state.
         to: PortState,
     },
-    /// An offset from the parent was measured (SLAVE or UNCALIBRATED).
+    /// An offset from the parent was measured (SLAVE or UNCALIBRATED): one
+    /// per Sync, with the filtered path delay (the sample linuxptp's servos
+    /// take).
     Measurement(Measurement),
+    /// One complete E2E exchange (a Sync and the Delay_Req after it): offset
+    /// and path delay from the same four timestamps, `ingress` at the
+    /// midpoint of t2 and t3. The sample a delay-weighting servo wants.
+    Exchange(Measurement),
     /// Something the state decision depends on changed (a new or expired
     /// foreign master, a timeout): run the BMCA (clause 9.2.6.9).
     DecisionNeeded,
@@ -632,7 +638,7 @@ impl<const F: usize> Port<F> {
             }
             TxKind::DelayReq => {
                 if let Ok(Some(d)) = self.delay_rx.sent_at(ctx.sequence_id, timestamp) {
-                    self.delay_measured(d.sm, now);
+                    self.delay_measured(&d, now);
                 }
             }
             TxKind::PdelayReq => {

@@ -91,7 +91,7 @@ impl<const F: usize> Port<F> {
                 self.check_parent(&h, ds)?;
                 match self.delay_rx.response(&h, &r, self.ds.port_identity) {
                     Ok(Some(d)) => {
-                        self.delay_measured(d.sm, now);
+                        self.delay_measured(&d, now);
                         Ok(())
                     }
                     Ok(None) => Ok(()),
@@ -226,14 +226,22 @@ impl<const F: usize> Port<F> {
         }
     }
 
-    pub(super) fn delay_measured(&mut self, sm: Duration, _now: Instant) {
+    pub(super) fn delay_measured(&mut self, d: &super::e2e::DelaySample, now: Instant) {
         // meanPathDelay pairs this exchange with the latest Sync (clause 11.3.2).
         let Some(sync) = self.last_sync else {
             return;
         };
-        let raw = super::e2e::mean_path_delay(sync.ms, sm);
+        let raw = super::e2e::mean_path_delay(sync.ms, d.sm);
         self.raw_path_delay = Some(raw);
-        self.mean_path_delay = Some(self.delay_filter.push(raw));
+        let filtered = self.delay_filter.push(raw);
+        self.mean_path_delay = Some(filtered);
+        self.push_event(PortEvent::Exchange(Measurement {
+            offset: super::e2e::offset_from_master(sync.ms, raw),
+            mean_path_delay: filtered,
+            raw_path_delay: raw,
+            ingress: sync.t2 + (d.t3 - sync.t2).half(),
+            at: now,
+        }));
     }
 
     pub(super) fn pdelay_measured(&mut self, s: &super::p2p::PdelaySample) {

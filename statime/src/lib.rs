@@ -28,5 +28,6 @@ pub mod datasets;
 pub mod instance;
 pub mod port;
 pub mod servo;
+pub mod steering;
 pub mod time;
 pub mod wire;

@@ -6,184 +6,15 @@
 //! every measurement must equal the configured truth exactly (to the
 //! nanosecond, up to the delay filter's rounding).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+mod common;
 
+use common::{Net, Node, S, SimClock};
 use statime::datasets::{DefaultDS, TimePropertiesDS};
-use statime::instance::{InstanceEvent, PtpInstance};
-use statime::port::{Measurement, PortConfig};
-use statime::time::{Duration, Instant, Time, TimeInterval};
+use statime::instance::PtpInstance;
+use statime::port::PortConfig;
+use statime::time::{Duration, TimeInterval};
 use statime::wire::tlv::{DelayMechanism, PortState};
 use statime::wire::{ClockIdentity, PortIdentity};
-
-const EPOCH_NS: i128 = 1_700_000_000_000_000_000;
-
-struct Node {
-    inst: PtpInstance<2>,
-    /// Local PTP clock minus true time, in ns.
-    offset: i64,
-    /// Drop every transmit timestamp (a broken NIC).
-    lose_tx_timestamps: bool,
-    /// Node is switched off: sends and receives nothing.
-    down: bool,
-    measurements: Vec<Measurement>,
-    exchanges: Vec<Measurement>,
-    states: Vec<(u64, usize, PortState)>,
-}
-
-struct Delivery {
-    at: u64,
-    node: usize,
-    port: usize,
-    data: Vec<u8>,
-    event: bool,
-}
-
-impl PartialEq for Delivery {
-    fn eq(&self, o: &Self) -> bool {
-        self.at == o.at
-    }
-}
-impl Eq for Delivery {}
-impl PartialOrd for Delivery {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Delivery {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.at.cmp(&o.at)
-    }
-}
-
-/// One multicast segment: every (node, port) on it hears every other.
-struct Net {
-    nodes: Vec<Node>,
-    segment: Vec<(usize, usize)>,
-    /// One-way delay from node a to node b, ns.
-    delay: Box<dyn Fn(usize, usize) -> u64>,
-    queue: BinaryHeap<Reverse<(u64, usize)>>,
-    deliveries: Vec<Option<Delivery>>,
-    now: u64,
-}
-
-fn ptp_time(true_ns: u64, offset: i64) -> Time {
-    let ns = EPOCH_NS + i128::from(true_ns) + i128::from(offset);
-    Time::from_nanos(u64::try_from(ns).unwrap())
-}
-
-impl Net {
-    fn new(nodes: Vec<Node>, delay: impl Fn(usize, usize) -> u64 + 'static) -> Self {
-        let segment = (0..nodes.len()).map(|n| (n, 0)).collect();
-        Self {
-            nodes,
-            segment,
-            delay: Box::new(delay),
-            queue: BinaryHeap::new(),
-            deliveries: Vec::new(),
-            now: 0,
-        }
-    }
-
-    fn start(&mut self) {
-        for n in &mut self.nodes {
-            n.inst.enable(Instant::ZERO);
-        }
-        for i in 0..self.nodes.len() {
-            self.drain(i);
-        }
-    }
-
-    fn drain(&mut self, i: usize) {
-        let now = Instant::from_nanos(self.now);
-        let mut buf = [0u8; 256];
-        loop {
-            let node = &mut self.nodes[i];
-            let ptp_now = ptp_time(self.now, node.offset);
-            let Some((port, r)) = node.inst.poll_transmit(now, ptp_now, &mut buf) else {
-                break;
-            };
-            let t = r.expect("message fits");
-            if node.down {
-                continue;
-            }
-            if let Some(ctx) = t.context
-                && !node.lose_tx_timestamps
-            {
-                node.inst.handle_send_timestamp(port, ctx, ptp_now, now);
-            }
-            for &(dst, dport) in &self.segment {
-                if dst == i {
-                    continue;
-                }
-                let at = self.now + (self.delay)(i, dst);
-                self.deliveries.push(Some(Delivery {
-                    at,
-                    node: dst,
-                    port: dport,
-                    data: buf[..t.len].to_vec(),
-                    event: t.event,
-                }));
-                self.queue.push(Reverse((at, self.deliveries.len() - 1)));
-            }
-        }
-        let node = &mut self.nodes[i];
-        while let Some(e) = node.inst.poll_event() {
-            match e {
-                InstanceEvent::Measurement { measurement, .. } => {
-                    node.measurements.push(measurement);
-                }
-                InstanceEvent::Exchange { measurement, .. } => node.exchanges.push(measurement),
-                InstanceEvent::PortState { port, to, .. } => node.states.push((self.now, port, to)),
-                InstanceEvent::ParentChanged => {}
-            }
-        }
-    }
-
-    fn run_until(&mut self, end_ns: u64) {
-        loop {
-            let next_delivery = self.queue.peek().map(|Reverse((t, _))| *t);
-            let next_timer = self
-                .nodes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| n.inst.poll_timeout().map(|t| (t.nanos(), i)))
-                .min();
-            let next = match (next_delivery, next_timer) {
-                (Some(d), Some((t, _))) => d.min(t),
-                (Some(d), None) => d,
-                (None, Some((t, _))) => t,
-                (None, None) => break,
-            };
-            if next > end_ns {
-                break;
-            }
-            self.now = next.max(self.now);
-            if next_delivery == Some(next) {
-                let Reverse((_, idx)) = self.queue.pop().unwrap();
-                let d = self.deliveries[idx].take().unwrap();
-                let node = &mut self.nodes[d.node];
-                if !node.down {
-                    let rx = d.event.then(|| ptp_time(d.at, node.offset));
-                    let _ =
-                        node.inst
-                            .handle_receive(d.port, &d.data, rx, Instant::from_nanos(d.at));
-                    self.drain(d.node);
-                }
-            } else if let Some((_, i)) = next_timer {
-                self.nodes[i]
-                    .inst
-                    .handle_timeout(Instant::from_nanos(self.now));
-                self.drain(i);
-            }
-        }
-        self.now = end_ns;
-    }
-
-    fn state(&self, node: usize) -> PortState {
-        self.nodes[node].inst.ports()[0].state()
-    }
-}
 
 fn identity(n: u8) -> ClockIdentity {
     ClockIdentity([0, 0, 0x5e, 0xff, 0xfe, 0, 0x53, n])
@@ -224,19 +55,12 @@ impl NodeSpec {
         cfg.port_ds.delay_asymmetry = TimeInterval::from_nanos(self.asymmetry_ns);
         cfg.port_ds.log_announce_interval = 0;
         cfg.port_ds.log_sync_interval = 0;
-        Node {
-            inst: PtpInstance::new(default, TimePropertiesDS::default(), [cfg]),
-            offset: self.offset,
-            lose_tx_timestamps: false,
-            down: false,
-            measurements: Vec::new(),
-            exchanges: Vec::new(),
-            states: Vec::new(),
-        }
+        Node::new(
+            PtpInstance::new(default, TimePropertiesDS::default(), [cfg]),
+            SimClock::new(self.offset as f64, 0.0),
+        )
     }
 }
-
-const S: u64 = 1_000_000_000;
 
 fn assert_measured(n: &Node, offset: i64, delay: i64) {
     let m = n.measurements.last().expect("the slave measured an offset");

@@ -1,0 +1,200 @@
+//! Steering: the glue between an instance's measurements, a servo and the
+//! local clock (IEEE 1588-2019 clause 11.1 leaves this to the
+//! implementation).
+//!
+//! [`Steering::handle_event`] takes every [`InstanceEvent`]: measurements go
+//! to the servo and its action to the [`Clock`]; the servo's lock state
+//! drives the port's UNCALIBRATED/SLAVE transition (MASTER_CLOCK_SELECTED
+//! and SYNCHRONIZATION_FAULT, clause 9.2.5); losing the parent puts the
+//! servo into holdover. The simulator and the Linux daemon share it.
+
+use crate::clock::Clock;
+use crate::instance::{InstanceEvent, PtpInstance};
+use crate::port::Measurement;
+use crate::servo::{
+    AnyServo, Servo, ServoAction, ServoAlgorithm, ServoConfig, ServoSample, ServoState,
+};
+use crate::time::{Duration, Instant};
+use crate::wire::tlv::PortState;
+
+/// What one servo update did, for logs and status (linuxptp prints it as
+/// `master offset %d s%d freq %+.0f path delay %d`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SteeringReport {
+    /// The port the sample came from.
+    pub port: usize,
+    /// offsetFromMaster of the sample (local - master).
+    pub offset: Duration,
+    /// The path delay used.
+    pub path_delay: Duration,
+    /// The servo state after the sample.
+    pub state: ServoState,
+    /// The frequency adjustment now applied, ppb.
+    pub frequency_ppb: f64,
+    /// Whether the clock was stepped.
+    pub stepped: bool,
+}
+
+/// A servo bound to an instance and a clock.
+#[derive(Clone, Debug)]
+pub struct Steering {
+    servo: AnyServo,
+    /// Kalman wants whole E2E exchanges when the port provides them.
+    prefer_exchanges: bool,
+    /// An exchange has been seen from the current parent.
+    exchanges_seen: bool,
+    frequency_ppb: f64,
+    slave_ports: u32,
+}
+
+impl Steering {
+    /// A servo from `config`, starting from the clock's current frequency
+    /// adjustment.
+    #[must_use]
+    pub fn new(config: &ServoConfig, current_frequency_ppb: f64) -> Self {
+        Self {
+            servo: AnyServo::new(config, current_frequency_ppb),
+            prefer_exchanges: config.algorithm == ServoAlgorithm::Kalman,
+            exchanges_seen: false,
+            frequency_ppb: current_frequency_ppb,
+            slave_ports: 0,
+        }
+    }
+
+    /// The servo (for its state, estimate and statistics).
+    #[must_use]
+    pub const fn servo(&self) -> &AnyServo {
+        &self.servo
+    }
+
+    /// The frequency adjustment last applied, ppb.
+    #[must_use]
+    pub const fn frequency_ppb(&self) -> f64 {
+        self.frequency_ppb
+    }
+
+    /// Handle one event of `instance`; returns a report when the servo ran.
+    ///
+    /// # Errors
+    /// The clock's error when applying the servo's action failed (the
+    /// caller decides whether that is fatal; the servo state is kept).
+    pub fn handle_event<C: Clock + ?Sized, const P: usize, const F: usize>(
+        &mut self,
+        event: &InstanceEvent,
+        instance: &mut PtpInstance<P, F>,
+        clock: &mut C,
+        now: Instant,
+    ) -> Result<Option<SteeringReport>, C::Error> {
+        match *event {
+            InstanceEvent::Measurement { port, measurement } => {
+                if self.prefer_exchanges && self.exchanges_seen {
+                    return Ok(None);
+                }
+                self.sample(
+                    port,
+                    &measurement,
+                    measurement.mean_path_delay,
+                    instance,
+                    clock,
+                    now,
+                )
+            }
+            InstanceEvent::Exchange { port, measurement } => {
+                if !self.prefer_exchanges {
+                    return Ok(None);
+                }
+                self.exchanges_seen = true;
+                self.sample(
+                    port,
+                    &measurement,
+                    measurement.raw_path_delay,
+                    instance,
+                    clock,
+                    now,
+                )
+            }
+            InstanceEvent::ParentChanged => {
+                // A new parent to follow: start afresh (the clock keeps its
+                // frequency). With no parent the servo stays in holdover.
+                self.exchanges_seen = false;
+                if self.slave_ports > 0 {
+                    self.servo.reset();
+                }
+                Ok(None)
+            }
+            InstanceEvent::PortState { from, to, .. } => {
+                let following =
+                    |s: PortState| matches!(s, PortState::Slave | PortState::Uncalibrated);
+                match (following(from), following(to)) {
+                    (false, true) => {
+                        if self.slave_ports == 0 && self.servo.state() == ServoState::Holdover {
+                            self.servo.reset();
+                        }
+                        self.slave_ports = self.slave_ports.saturating_add(1);
+                    }
+                    (true, false) => {
+                        self.slave_ports = self.slave_ports.saturating_sub(1);
+                        if self.slave_ports == 0 {
+                            // No parent left: keep the last good frequency.
+                            let out = self.servo.holdover();
+                            self.apply(out.action, clock)?;
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn sample<C: Clock + ?Sized, const P: usize, const F: usize>(
+        &mut self,
+        port: usize,
+        m: &Measurement,
+        path_delay: Duration,
+        instance: &mut PtpInstance<P, F>,
+        clock: &mut C,
+        now: Instant,
+    ) -> Result<Option<SteeringReport>, C::Error> {
+        let applied_at = clock.now().unwrap_or(m.ingress);
+        let sample = ServoSample {
+            offset: m.offset,
+            path_delay,
+            local_time: m.ingress,
+            now: applied_at,
+        };
+        let out = self.servo.sample(sample);
+        let stepped = matches!(out.action, ServoAction::Step { .. });
+        self.apply(out.action, clock)?;
+        instance.update_current(
+            m.offset.saturating_to_interval(),
+            path_delay.saturating_to_interval(),
+        );
+        if out.state.is_locked() {
+            instance.set_calibrated(now);
+        } else if stepped || out.state == ServoState::Unlocked {
+            instance.set_uncalibrated(now);
+        }
+        Ok(Some(SteeringReport {
+            port,
+            offset: m.offset,
+            path_delay,
+            state: out.state,
+            frequency_ppb: self.frequency_ppb,
+            stepped,
+        }))
+    }
+
+    fn apply<C: Clock + ?Sized>(
+        &mut self,
+        action: ServoAction,
+        clock: &mut C,
+    ) -> Result<(), C::Error> {
+        match action {
+            ServoAction::None => {}
+            ServoAction::Frequency { ppb } => self.frequency_ppb = ppb,
+            ServoAction::Step { frequency_ppb, .. } => self.frequency_ppb = frequency_ppb,
+        }
+        action.apply(clock)
+    }
+}

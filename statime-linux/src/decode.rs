@@ -138,15 +138,11 @@ pub struct Tally {
 impl Tally {
     /// Record the outcome of one parse.
     pub fn count(&mut self, outcome: Result<&Message<'_>, Error>) {
-        match outcome {
-            Ok(m) => {
-                *self
-                    .parsed
-                    .entry(type_name(m.header.message_type))
-                    .or_default() += 1
-            }
-            Err(e) => *self.malformed.entry(e.to_string()).or_default() += 1,
-        }
+        let (map, key) = match outcome {
+            Ok(m) => (&mut self.parsed, type_name(m.header.message_type)),
+            Err(e) => (&mut self.malformed, e.to_string()),
+        };
+        *map.entry(key).or_default() += 1;
     }
 
     /// Total malformed messages.

@@ -3,5 +3,6 @@
 //! follow).
 
 pub mod ctl;
+pub mod daemon;
 pub mod decode;
 pub mod pcap;

@@ -1,0 +1,5 @@
+//! The daemon `statime`: the data plane (one thread, one poll(2) loop over
+//! every socket, error queue and timer), its clock, its logs.
+
+pub mod ptp4l_log;
+pub mod sys;

@@ -44,6 +44,17 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Check daemon configuration files (statime.toml(5)): print `FILE: ok`,
+    /// or each error as `FILE:LINE:COLUMN: KEY: message`. Exit status 0 if
+    /// every file is valid, 1 if one is not, 2 if one cannot be read.
+    Validate {
+        /// Configuration files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Fail (exit status 1) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
 }
 
 /// A sample of real linuxptp 3.1.1 traffic (see
@@ -124,6 +135,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
             verbose,
             strict,
         } => decode(&files, raw, verbose, strict, out, err),
+        Command::Validate {
+            files,
+            deny_warnings,
+        } => ExitCode::from(crate::config::validate_files(
+            &files,
+            deny_warnings,
+            out,
+            err,
+        )),
     }
 }
 

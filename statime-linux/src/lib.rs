@@ -2,7 +2,10 @@
 //! message decoding for `statime-ctl` (the daemon, sockets and clocks
 //! follow).
 
+pub mod clock;
+pub mod config;
 pub mod ctl;
 pub mod daemon;
 pub mod decode;
+pub mod net;
 pub mod pcap;

@@ -1,5 +1,9 @@
 //! The daemon `statime`: the data plane (one thread, one poll(2) loop over
 //! every socket, error queue and timer), its clock, its logs.
 
+pub mod clock;
 pub mod ptp4l_log;
+mod run;
 pub mod sys;
+
+pub use run::{Daemon, DaemonError, MAX_PORTS, RunSummary};

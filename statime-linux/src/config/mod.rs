@@ -1,0 +1,817 @@
+//! The configuration file of the `statime` daemon: one TOML file, keys in
+//! kebab-case, unknown keys rejected everywhere.
+//!
+//! ```toml
+//! domain = 0                 # the instance (defaultDS) at the top level
+//! priority1 = 128
+//! slave-only = true
+//!
+//! [[port]]                   # one per interface; two or more = boundary clock
+//! interface = "eth0"
+//! transport = "udp-ipv4"     # or "udp-ipv6", "ethernet" (ptp4l's UDPv4/UDPv6/L2)
+//! delay-mechanism = "E2E"    # or "P2P"
+//! timestamping = "software"  # or "hardware"
+//!
+//! [servo]                    # kind, step thresholds, [servo.pi], [servo.kalman]
+//! [clock]                    # which clock is steered: auto, system, phc, virtual
+//! [logging]
+//! [observability]
+//! ```
+//!
+//! Every key, its default and its meaning: `docs/man/statime.toml.5.md`.
+//! Defaults are linuxptp's where ptp4l has the option.
+//!
+//! [`Config::load`] reads, deserialises and validates a file. Every
+//! problem is a [`Diagnostic`] naming the file, line, column and key path
+//! (`port[1].delay-mechanism`); semantic checks run after deserialisation
+//! and still point into the file because the span of every key is kept.
+//! [`Config::apply_overrides`] applies ptp4l-style command-line options
+//! ([`Overrides`]) and validates again. The `Config::*_ds`,
+//! [`Config::port_configs`] and [`Config::servo_config`] methods produce the
+//! core's types.
+
+mod convert;
+mod diagnostic;
+mod overrides;
+mod validate;
+mod value;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use statime::servo::{KalmanConfig, PiConfig, ServoConfig};
+use statime::wire::ClockIdentity;
+
+pub use self::diagnostic::{ConfigError, ConfigErrorKind, Diagnostic, Severity};
+use self::diagnostic::{Provenance, SourceMap, humanize};
+pub use self::overrides::Overrides;
+pub use self::value::{
+    ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, ServoKind,
+    TimeSourceName, Timestamping, Transport, parse_clock_identity, parse_duration,
+};
+use self::value::{de_clock_identity, de_millis, de_nanos, de_secs};
+
+/// Where the daemon looks when no file is named.
+pub const DEFAULT_PATH: &str = "/etc/statime/statime.toml";
+
+/// Files larger than this are refused (a configuration is a few KiB).
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
+/// The whole configuration. The instance settings (defaultDS and the local
+/// timePropertiesDS) are at the top level of the file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "the flags of defaultDS and timePropertiesDS are booleans"
+)]
+pub struct Config {
+    /// defaultDS.domainNumber (default 0).
+    pub domain: u8,
+    /// defaultDS.sdoId, 12 bits: majorSdoId << 8 | minorSdoId (default 0;
+    /// 0x100 for IEEE 802.1AS).
+    pub sdo_id: u16,
+    /// defaultDS.priority1 (default 128; lower wins the BMCA).
+    pub priority1: u8,
+    /// defaultDS.priority2 (default 128).
+    pub priority2: u8,
+    /// clockQuality.clockClass (default 248; 6 = locked to a primary
+    /// reference such as GNSS; 255 = slave-only).
+    pub clock_class: u8,
+    /// clockQuality.clockAccuracy code (default 0xFE, unknown).
+    pub clock_accuracy: u8,
+    /// clockQuality.offsetScaledLogVariance (default 0xFFFF).
+    pub offset_scaled_log_variance: u16,
+    /// defaultDS.slaveOnly (default false; ptp4l `-s`).
+    pub slave_only: bool,
+    /// defaultDS.twoStepFlag (default true; false = one-step, needs
+    /// hardware time stamps).
+    pub two_step: bool,
+    /// timePropertiesDS.timeSource announced as grandmaster (default
+    /// `internal-oscillator`).
+    pub time_source: TimeSourceName,
+    /// defaultDS.clockIdentity; `None` (default) = derived at run time from
+    /// the first port's MAC address.
+    #[serde(deserialize_with = "de_clock_identity")]
+    pub clock_identity: Option<ClockIdentity>,
+    /// currentUtcOffset (TAI - UTC, s) announced as grandmaster, marked
+    /// valid; `None` (default) = taken from the kernel at run time.
+    pub utc_offset: Option<i16>,
+    /// timePropertiesDS.ptpTimescale (default true; false = ARB).
+    pub ptp_timescale: bool,
+    /// timePropertiesDS.timeTraceable as grandmaster (default false).
+    pub time_traceable: bool,
+    /// timePropertiesDS.frequencyTraceable as grandmaster (default false).
+    pub frequency_traceable: bool,
+    /// minorVersionPTP sent (default 1 = IEEE 1588-2019; 0 for 2008 peers).
+    pub minor_ptp_version: u8,
+    /// defaultDS.maxStepsRemoved (default 255).
+    pub max_steps_removed: u8,
+    /// The ports, `[[port]]` in the file (at least one).
+    #[serde(rename = "port")]
+    pub ports: Vec<PortSettings>,
+    /// `[servo]`.
+    pub servo: ServoSettings,
+    /// `[clock]`.
+    pub clock: ClockSettings,
+    /// `[logging]`.
+    pub logging: LoggingSettings,
+    /// `[observability]`.
+    pub observability: ObservabilitySettings,
+    #[serde(skip)]
+    provenance: Provenance,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            domain: 0,
+            sdo_id: 0,
+            priority1: 128,
+            priority2: 128,
+            clock_class: 248,
+            clock_accuracy: 0xFE,
+            offset_scaled_log_variance: 0xFFFF,
+            slave_only: false,
+            two_step: true,
+            time_source: TimeSourceName::default(),
+            clock_identity: None,
+            utc_offset: None,
+            ptp_timescale: true,
+            time_traceable: false,
+            frequency_traceable: false,
+            minor_ptp_version: 1,
+            max_steps_removed: 255,
+            ports: Vec::new(),
+            servo: ServoSettings::default(),
+            clock: ClockSettings::default(),
+            logging: LoggingSettings::default(),
+            observability: ObservabilitySettings::default(),
+            provenance: Provenance::default(),
+        }
+    }
+}
+
+/// One `[[port]]`: a network interface the instance runs PTP on.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct PortSettings {
+    /// The network interface (required), e.g. `eth0`.
+    pub interface: String,
+    /// The network transport (default `udp-ipv4`).
+    pub transport: Transport,
+    /// E2E or P2P (default E2E).
+    pub delay_mechanism: DelayMechanism,
+    /// logAnnounceInterval, log2 seconds (default 1).
+    pub announce_interval: i8,
+    /// logSyncInterval, log2 seconds (default 0).
+    pub sync_interval: i8,
+    /// logMinDelayReqInterval, log2 seconds (default 0; E2E).
+    pub delay_interval: i8,
+    /// logMinPdelayReqInterval, log2 seconds (default 0; P2P).
+    pub pdelay_interval: i8,
+    /// announceReceiptTimeout, in announce intervals (default 3, at least 2).
+    pub announce_receipt_timeout: u8,
+    /// Sync intervals without a Sync before the master is lost (default 0 =
+    /// off).
+    pub sync_receipt_timeout: u8,
+    /// delayAsymmetry (default 0; bare numbers are nanoseconds).
+    #[serde(deserialize_with = "de_nanos")]
+    pub delay_asymmetry: ConfigDuration,
+    /// Receive time stamp correction (default 0; bare numbers are ns).
+    #[serde(deserialize_with = "de_nanos")]
+    pub ingress_latency: ConfigDuration,
+    /// Transmit time stamp correction (default 0; bare numbers are ns).
+    #[serde(deserialize_with = "de_nanos")]
+    pub egress_latency: ConfigDuration,
+    /// Hardware or software time stamps (default hardware).
+    pub timestamping: Timestamping,
+    /// Which PHC (default auto).
+    pub hardware_clock: HardwareClock,
+    /// portDS.masterOnly (default false).
+    pub master_only: bool,
+    /// IPv6 multicast scope nibble, FF0X::181 (default 0x0E, global).
+    pub udp6_scope: u8,
+    /// IPv4 multicast TTL / IPv6 hop limit (default 1).
+    pub multicast_ttl: u8,
+    /// How long to wait for a transmit time stamp (default 10 ms; bare
+    /// numbers are ms).
+    #[serde(deserialize_with = "de_millis")]
+    pub tx_timestamp_timeout: ConfigDuration,
+    /// How long a FAULTY port waits before it restarts (default 16 s; bare
+    /// numbers are seconds).
+    #[serde(deserialize_with = "de_secs")]
+    pub fault_reset_interval: ConfigDuration,
+    /// Path delay median filter length (default 10, 1..=16).
+    pub delay_filter_length: usize,
+    /// Peer delay exchanges per neighborRateRatio estimate (default 8).
+    pub rate_ratio_window: u16,
+}
+
+impl Default for PortSettings {
+    fn default() -> Self {
+        Self::new(String::new())
+    }
+}
+
+impl PortSettings {
+    /// A port on `interface` with every other setting at its default.
+    #[must_use]
+    pub fn new(interface: String) -> Self {
+        Self {
+            interface,
+            transport: Transport::default(),
+            delay_mechanism: DelayMechanism::default(),
+            announce_interval: 1,
+            sync_interval: 0,
+            delay_interval: 0,
+            pdelay_interval: 0,
+            announce_receipt_timeout: 3,
+            sync_receipt_timeout: 0,
+            delay_asymmetry: ConfigDuration::ZERO,
+            ingress_latency: ConfigDuration::ZERO,
+            egress_latency: ConfigDuration::ZERO,
+            timestamping: Timestamping::default(),
+            hardware_clock: HardwareClock::default(),
+            master_only: false,
+            udp6_scope: 0x0E,
+            multicast_ttl: 1,
+            tx_timestamp_timeout: ConfigDuration::from_millis(10),
+            fault_reset_interval: ConfigDuration::from_secs(16),
+            delay_filter_length: 10,
+            rate_ratio_window: 8,
+        }
+    }
+}
+
+/// `[servo]`: how offsets become clock corrections.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ServoSettings {
+    /// `pi` or `kalman` (default: the core's default, `kalman`).
+    pub kind: ServoKind,
+    /// Once locked, offsets above this are stepped; 0 (default) = never
+    /// step after the first correction. Bare numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub step_threshold: ConfigDuration,
+    /// The first correction steps if the offset exceeds this (default
+    /// 20 us; 0 = never step). Bare numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub first_step_threshold: ConfigDuration,
+    /// Largest frequency adjustment, ppb (default 900000000).
+    pub max_frequency: f64,
+    /// Offset below which samples count towards the locked-stable state
+    /// (ptp4l `servo_offset_threshold`; default 0 = off).
+    #[serde(deserialize_with = "de_secs")]
+    pub stable_offset_threshold: ConfigDuration,
+    /// Samples below `stable-offset-threshold` for locked-stable (default 10).
+    pub stable_sample_count: u32,
+    /// `[servo.pi]`.
+    pub pi: PiSettings,
+    /// `[servo.kalman]`.
+    pub kalman: KalmanSettings,
+}
+
+impl Default for ServoSettings {
+    fn default() -> Self {
+        let core = ServoConfig::default();
+        Self {
+            kind: ServoKind::default(),
+            step_threshold: secs_to_duration(core.step_threshold),
+            first_step_threshold: secs_to_duration(core.first_step_threshold),
+            max_frequency: core.max_frequency_ppb,
+            stable_offset_threshold: secs_to_duration(core.stable_offset_threshold),
+            stable_sample_count: core.stable_sample_count,
+            pi: PiSettings::default(),
+            kalman: KalmanSettings::default(),
+        }
+    }
+}
+
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the core's defaults are small finite values"
+)]
+fn secs_to_duration(s: f64) -> ConfigDuration {
+    ConfigDuration::from_nanos((s * 1e9).round() as i64)
+}
+
+/// `[servo.pi]`: linuxptp's `pi_*` options. A zero constant or scale means
+/// automatic, as in ptp4l.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct PiSettings {
+    /// `pi_proportional_const` (0 = from the Sync interval).
+    pub proportional_const: f64,
+    /// `pi_integral_const` (0 = from the Sync interval).
+    pub integral_const: f64,
+    /// `pi_proportional_scale` (0 = 0.7 hardware / 0.1 software).
+    pub proportional_scale: f64,
+    /// `pi_proportional_exponent` (-0.3).
+    pub proportional_exponent: f64,
+    /// `pi_proportional_norm_max` (0.7).
+    pub proportional_norm_max: f64,
+    /// `pi_integral_scale` (0 = 0.3 hardware / 0.001 software).
+    pub integral_scale: f64,
+    /// `pi_integral_exponent` (0.4).
+    pub integral_exponent: f64,
+    /// `pi_integral_norm_max` (0.3).
+    pub integral_norm_max: f64,
+}
+
+impl Default for PiSettings {
+    fn default() -> Self {
+        let c = PiConfig::default();
+        Self {
+            proportional_const: c.proportional_const,
+            integral_const: c.integral_const,
+            proportional_scale: c.proportional_scale,
+            proportional_exponent: c.proportional_exponent,
+            proportional_norm_max: c.proportional_norm_max,
+            integral_scale: c.integral_scale,
+            integral_exponent: c.integral_exponent,
+            integral_norm_max: c.integral_norm_max,
+        }
+    }
+}
+
+/// `[servo.kalman]`: the Kalman servo's model (see
+/// `docs/algorithm/servo.md`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct KalmanSettings {
+    /// Random-walk frequency noise, ppb per sqrt(s) (default 1.0).
+    pub frequency_wander: f64,
+    /// White frequency noise, ppb (default 0.1).
+    pub white_frequency_noise: f64,
+    /// Timestamp noise with hardware time stamps (default 4 ns; bare
+    /// numbers are seconds).
+    #[serde(deserialize_with = "de_secs")]
+    pub timestamp_noise: ConfigDuration,
+    /// Timestamp noise with software time stamps (default 50 ns).
+    #[serde(deserialize_with = "de_secs")]
+    pub software_timestamp_noise: ConfigDuration,
+    /// Weight of the squared excess path delay (default 1/3).
+    pub delay_weight: f64,
+    /// Samples per block of the path-delay minimum window (default 16).
+    pub delay_window_block: u32,
+    /// Rejection gate in standard deviations (default 5).
+    pub outlier_sigma: f64,
+    /// Innovations below this are never rejected (default 100 ns).
+    #[serde(deserialize_with = "de_secs")]
+    pub outlier_floor: ConfigDuration,
+    /// Consecutive rejections before the re-acquisition test (default 4,
+    /// 1..=16).
+    pub reacquire_after: u8,
+    /// Phase correction time constant, Sync intervals (default 1).
+    pub phase_time_constant: f64,
+    /// Measurement noise assumed at start (default 1 us).
+    #[serde(deserialize_with = "de_secs")]
+    pub initial_noise: ConfigDuration,
+    /// Learning rate of the extra measurement noise (default 0.02).
+    pub noise_learning_rate: f64,
+}
+
+impl Default for KalmanSettings {
+    fn default() -> Self {
+        let c = KalmanConfig::default();
+        Self {
+            frequency_wander: c.frequency_wander,
+            white_frequency_noise: c.white_frequency_noise,
+            timestamp_noise: secs_to_duration(c.timestamp_noise),
+            software_timestamp_noise: secs_to_duration(c.software_timestamp_noise),
+            delay_weight: c.delay_weight,
+            delay_window_block: c.delay_window_block,
+            outlier_sigma: c.outlier_sigma,
+            outlier_floor: secs_to_duration(c.outlier_floor),
+            reacquire_after: c.reacquire_after,
+            phase_time_constant: c.phase_time_constant,
+            initial_noise: secs_to_duration(c.initial_noise),
+            noise_learning_rate: c.noise_learning_rate,
+        }
+    }
+}
+
+/// `[clock]`: the clock the instance reads and steers.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ClockSettings {
+    /// `auto` (default), `system`, `phc` or `virtual`.
+    pub kind: ClockKind,
+    /// Measure and report, never adjust the clock (default false).
+    pub observe_only: bool,
+    /// Virtual clock: its offset from the system clock at start (default
+    /// 0; bare numbers are nanoseconds).
+    #[serde(deserialize_with = "de_nanos")]
+    pub initial_offset: ConfigDuration,
+    /// Virtual clock: its frequency error, ppm, positive = fast (default 0).
+    pub frequency_error: f64,
+    /// With `phc`: also keep the system clock synchronised to the PHC (and
+    /// the PHC to the system clock as grandmaster), phc2sys's job (default
+    /// false).
+    pub sync_system: bool,
+}
+
+/// `[logging]`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct LoggingSettings {
+    /// Least severe messages shown (default `info`).
+    pub level: LogLevel,
+    /// `default`, `ptp4l` or `json` (default `default`).
+    pub format: LogFormat,
+    /// log2 seconds between summary lines (ptp4l `summary_interval`,
+    /// default 0); per-sample lines when not above the Sync interval.
+    pub summary_interval: i8,
+    /// Log to standard output (default false; ptp4l `-m`).
+    pub stdout: bool,
+    /// Log to syslog (default true; ptp4l `-q` turns it off).
+    pub syslog: bool,
+}
+
+impl Default for LoggingSettings {
+    fn default() -> Self {
+        Self {
+            level: LogLevel::default(),
+            format: LogFormat::default(),
+            summary_interval: 0,
+            stdout: false,
+            syslog: true,
+        }
+    }
+}
+
+/// `[observability]`: the control-plane endpoints, all off by default.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ObservabilitySettings {
+    /// Unix socket serving the JSON status (default none).
+    pub status_socket: Option<PathBuf>,
+    /// File mode of the status socket (default 0o660).
+    pub status_socket_permissions: u32,
+    /// Prometheus/OpenMetrics listen address, e.g. `127.0.0.1:9975`
+    /// (default none).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Unix socket answering PTP management messages, for `pmc -u -s PATH`
+    /// (default none).
+    pub management_socket: Option<PathBuf>,
+}
+
+impl Default for ObservabilitySettings {
+    fn default() -> Self {
+        Self {
+            status_socket: None,
+            status_socket_permissions: 0o660,
+            metrics_listen: None,
+            management_socket: None,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, deserialises and validates the file at `path`. Warnings do
+    /// not fail; see [`Config::warnings`].
+    ///
+    /// # Errors
+    /// The file cannot be read ([`ConfigErrorKind::Read`]), is not TOML,
+    /// does not match the schema, or fails validation; every error names
+    /// the file, line, column and key.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let config = Self::parse_file(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// [`Config::load`] with command-line overrides applied before the
+    /// validation (so `-i eth0` can supply the port a file leaves out).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_with_overrides(path: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut config = Self::parse_file(path)?;
+        config.apply_overrides(overrides)?;
+        Ok(config)
+    }
+
+    /// Reads and deserialises the file at `path` without the semantic
+    /// checks of [`Config::validate`].
+    ///
+    /// # Errors
+    /// The file cannot be read, is not TOML or does not match the schema.
+    pub fn parse_file(path: &Path) -> Result<Self, ConfigError> {
+        let origin = path.display().to_string();
+        let text = read_limited(path).map_err(|m| ConfigError::read(&origin, m))?;
+        Self::parse_str(&text, &origin)
+    }
+
+    /// Deserialises `text` without the semantic checks; `origin` names it
+    /// in diagnostics (usually the file name).
+    ///
+    /// # Errors
+    /// `text` is not TOML or does not match the schema.
+    pub fn parse_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let table = match toml::de::DeTable::parse(text) {
+            Ok(t) => t,
+            Err(e) => {
+                let (partial, _) = toml::de::DeTable::parse_recoverable(text);
+                let map = SourceMap::new(origin, text, Some(&partial));
+                return Err(toml_error(&map, &e, ConfigErrorKind::Syntax));
+            }
+        };
+        let map = SourceMap::new(origin, text, Some(&table));
+        let mut config = Self::deserialize(toml::de::Deserializer::from(table))
+            .map_err(|e| toml_error(&map, &e, ConfigErrorKind::Schema))?;
+        config.provenance.file = Some(Arc::new(map));
+        Ok(config)
+    }
+
+    /// Deserialises and validates `text`; `origin` names it in
+    /// diagnostics.
+    ///
+    /// # Errors
+    /// As [`Config::load`], without the read errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let config = Self::parse_str(text, origin)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The semantic checks: ranges, contradictions, missing ports. Returns
+    /// the warnings when there is no error.
+    ///
+    /// # Errors
+    /// Every error found (with the warnings), kind
+    /// [`ConfigErrorKind::Invalid`].
+    pub fn validate(&self) -> Result<Vec<Diagnostic>, ConfigError> {
+        let (mut errors, mut warnings) = validate::check(self);
+        let order = |d: &Diagnostic| (d.origin.clone(), d.position);
+        errors.sort_by_key(order);
+        warnings.sort_by_key(order);
+        if errors.is_empty() {
+            Ok(warnings)
+        } else {
+            Err(ConfigError::new(ConfigErrorKind::Invalid, errors, warnings))
+        }
+    }
+
+    /// The warnings [`Config::validate`] finds (empty if it fails).
+    #[must_use]
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        self.validate().unwrap_or_default()
+    }
+
+    /// The name of the file this configuration was read from, if any.
+    #[must_use]
+    pub fn origin(&self) -> Option<&str> {
+        self.provenance.file.as_ref().map(|f| f.origin.as_str())
+    }
+}
+
+/// Reads a file of at most [`MAX_FILE_SIZE`] bytes as UTF-8.
+fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(format!(
+            "cannot read: larger than {MAX_FILE_SIZE} bytes, not a configuration file"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "cannot read: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// A toml error as a diagnostic located in `map`.
+fn toml_error(map: &SourceMap, e: &toml::de::Error, kind: ConfigErrorKind) -> ConfigError {
+    let span = e.span();
+    let mut key = span
+        .as_ref()
+        .and_then(|s| map.path_at(s.start))
+        .map(str::to_owned);
+    let message = e.message().trim().to_owned();
+    // A duplicate key is not in the tree: name it from the text.
+    if key.is_none()
+        && message == "duplicate key"
+        && let Some(text) = span.clone().and_then(|s| map.snippet(s))
+    {
+        key = Some(text.trim().trim_matches(['[', ']']).trim().to_owned());
+    }
+    // "missing field `x`" points at the table: name the missing key.
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.strip_suffix('`')
+    {
+        key = Some(key.map_or_else(|| field.to_owned(), |k| format!("{k}.{field}")));
+    }
+    ConfigError::new(
+        kind,
+        vec![Diagnostic {
+            severity: Severity::Error,
+            origin: map.origin.clone(),
+            position: Some(span.map_or((1, 1), |s| map.position(s.start))),
+            key,
+            message: humanize(&message),
+        }],
+        Vec::new(),
+    )
+}
+
+/// `statime-ctl validate`: checks each file and prints `FILE: ok` to
+/// `out`, or its errors to `err`; warnings go to `err` in both cases.
+/// Returns the exit status: 0 when every file is valid, 1 when one is not
+/// (or has warnings and `deny_warnings` is set), 2 when one cannot be read.
+pub fn validate_files(
+    files: &[PathBuf],
+    deny_warnings: bool,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> u8 {
+    let mut status = 0u8;
+    for path in files {
+        match Config::load(path) {
+            Ok(config) => {
+                let warnings = config.warnings();
+                for w in &warnings {
+                    let _ = writeln!(err, "{w}");
+                }
+                if deny_warnings && !warnings.is_empty() {
+                    let _ = writeln!(
+                        err,
+                        "{}: {} warning(s), denied by --deny-warnings",
+                        path.display(),
+                        warnings.len()
+                    );
+                    status = status.max(1);
+                } else if warnings.is_empty() {
+                    let _ = writeln!(out, "{}: ok", path.display());
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{}: ok ({} warning(s))",
+                        path.display(),
+                        warnings.len()
+                    );
+                }
+            }
+            Err(e) => {
+                for d in e.errors().iter().chain(e.warnings()) {
+                    let _ = writeln!(err, "{d}");
+                }
+                status = status.max(if e.kind() == ConfigErrorKind::Read {
+                    2
+                } else {
+                    1
+                });
+            }
+        }
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match Config::from_toml(text, "t.toml") {
+            Ok(_) => Vec::new(),
+            Err(e) => e.errors().iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_value_or_its_table() {
+        // The value is in the file: its position.
+        assert_eq!(
+            errors(
+                "[[port]]\ninterface = \"eth0\"\ntimestamping = \"software\"\nsync-interval = -8\n"
+            ),
+            [
+                "t.toml:4:17: port[0].sync-interval: log2 interval -8 is out of range -7..=7 \
+              (2^-8 s; -3 = 8 per second, 1 = every 2 s)"
+            ]
+        );
+        // A default value that is wrong in context: the nearest table.
+        assert_eq!(
+            errors(
+                "two-step = false\n\n[[port]]\ninterface = \"eth0\"\n[clock]\nkind = \"system\"\n"
+            ),
+            [
+                "t.toml:6:8: clock.kind: \"system\" cannot be steered by hardware time stamps \
+              (port[0] uses them; they come from the NIC's PHC): use kind = \"phc\" with \
+              sync-system = true, or timestamping = \"software\""
+            ]
+        );
+        assert_eq!(
+            errors(
+                "[[port]]\ninterface = \"eth0\"\n[clock]\nsync-system = true\nkind = \"auto\"\n\
+                    [[port]]\ninterface = \"eth1\"\ntimestamping = \"software\"\n"
+            ),
+            [
+                "t.toml:1:1: port[0].timestamping: the ports mix hardware and software time \
+                 stamps: they would be taken by different clocks; use one mode on every port",
+                "t.toml:4:15: clock.sync-system: only a PHC can be copied to the system clock, \
+                 but the clock is \"system\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn more_contradictions() {
+        let e = errors(
+            "clock-identity = \"ff:ff:ff:ff:ff:ff:ff:ff\"\nutc-offset = -1\n\
+             max-steps-removed = 1\n[[port]]\ninterface = \"a-very-long-name0\"\n\
+             timestamping = \"software\"\nhardware-clock = 0\nmulticast-ttl = 0\n\
+             ingress-latency = \"1s\"\n[servo]\nstep-threshold = \"-1us\"\n\
+             [servo.kalman]\nreacquire-after = 17\nphase-time-constant = 0\n\
+             [clock]\nfrequency-error = 1000.5\n[observability]\n\
+             status-socket-permissions = 0o1777\nstatus-socket = \"/run/s\"\n\
+             management-socket = \"/run/s\"\n",
+        );
+        let keys: Vec<&str> = e.iter().filter_map(|l| l.split(": ").nth(1)).collect();
+        assert_eq!(
+            keys,
+            [
+                "clock-identity",
+                "utc-offset",
+                "max-steps-removed",
+                "port[0].interface",
+                "port[0].hardware-clock",
+                "port[0].multicast-ttl",
+                "port[0].ingress-latency",
+                "servo.step-threshold",
+                "servo.kalman.reacquire-after",
+                "servo.kalman.phase-time-constant",
+                "clock.frequency-error",
+                "observability.status-socket-permissions",
+                "observability.management-socket",
+            ],
+            "{e:#?}"
+        );
+    }
+
+    #[test]
+    fn warnings_for_reserved_code_points() {
+        let c = Config::from_toml(
+            "domain = 200\nclock-class = 100\nclock-accuracy = 0x50\n[[port]]\ninterface = \"e\"\n",
+            "w.toml",
+        )
+        .expect("valid");
+        let w: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+        // 100 is an alternate-profile class: no warning for it.
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("w.toml:1:10: warning: domain: domain 200 is reserved"));
+        assert!(w[1].starts_with("w.toml:3:18: warning: clock-accuracy: 0x50 is reserved"));
+        let c = Config::from_toml(
+            "clock-class = 250\nclock-accuracy = 0x50\n[[port]]\ninterface = \"e\"\n",
+            "w.toml",
+        )
+        .expect("valid");
+        let w: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            w,
+            [
+                "w.toml:1:15: warning: clock-class: class 250 is reserved by IEEE 1588-2019 table 4",
+                "w.toml:2:18: warning: clock-accuracy: 0x50 is reserved by IEEE 1588-2019 table 5 \
+                 (0x17..=0x31 and 0xFE = unknown are defined)",
+            ]
+        );
+        // slave-only ignores a configured class (and says so).
+        let c = Config::from_toml(
+            "slave-only = true\nclock-class = 135\n[[port]]\ninterface = \"e\"\n",
+            "w.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            c.default_ds(ClockIdentity([1; 8]))
+                .effective_clock_quality()
+                .clock_class,
+            255
+        );
+        assert_eq!(c.warnings().len(), 1);
+    }
+
+    #[test]
+    fn read_errors() {
+        let e = Config::load(Path::new("/nonexistent/statime.toml")).expect_err("missing");
+        assert_eq!(e.kind(), ConfigErrorKind::Read);
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/statime.toml: cannot read: ")
+        );
+        assert!(e.warnings().is_empty());
+    }
+
+    #[test]
+    fn overrides_default_is_empty() {
+        assert!(Overrides::default().is_empty());
+    }
+}

@@ -1,0 +1,660 @@
+//! The semantic checks of a configuration: what the types cannot say.
+//!
+//! Errors are values the daemon cannot run with or that contradict each
+//! other; warnings are legal values that probably are not what was meant
+//! (a key that has no effect, a reserved code point).
+
+use std::collections::BTreeMap;
+
+use statime::port::MAX_DELAY_FILTER_LENGTH;
+
+use super::diagnostic::{Diagnostic, Severity};
+use super::{ClockKind, Config, DelayMechanism, HardwareClock, ServoKind, Timestamping, Transport};
+
+/// Bounds of the log2 message intervals (128 per second to one per 128 s):
+/// wider than every profile in use, narrower than nonsense.
+pub(crate) const LOG_INTERVAL_RANGE: std::ops::RangeInclusive<i8> = -7..=7;
+
+/// The largest |initial-offset| or |frequency-error| of a virtual clock:
+/// beyond this it is no longer a model of a real oscillator.
+const MAX_VIRTUAL_FREQUENCY_PPM: f64 = 1000.0;
+
+/// Linux interface names are at most 15 bytes (IFNAMSIZ - 1).
+const IFNAMSIZ: usize = 16;
+
+struct Checker<'a> {
+    config: &'a Config,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, key: &str, message: impl Into<String>) {
+        let d = self
+            .config
+            .provenance
+            .diagnostic(Severity::Error, key, message.into());
+        self.errors.push(d);
+    }
+
+    fn warn(&mut self, key: &str, message: impl Into<String>) {
+        let d = self
+            .config
+            .provenance
+            .diagnostic(Severity::Warning, key, message.into());
+        self.warnings.push(d);
+    }
+
+    fn is_set(&self, key: &str) -> bool {
+        self.config.provenance.is_set(key)
+    }
+
+    /// Warns that `key` is set but has no effect `because`.
+    fn unused(&mut self, key: &str, because: &str) {
+        if self.is_set(key) {
+            self.warn(key, format!("has no effect {because}"));
+        }
+    }
+
+    fn finite_nonneg(&mut self, key: &str, v: f64) {
+        if !v.is_finite() || v < 0.0 {
+            self.error(key, format!("must be a finite number >= 0, not {v}"));
+        }
+    }
+
+    fn positive_duration(&mut self, key: &str, v: super::ConfigDuration) {
+        if v.as_nanos() <= 0 {
+            self.error(key, format!("must be greater than zero, not {v}"));
+        }
+    }
+
+    fn nonneg_duration(&mut self, key: &str, v: super::ConfigDuration) {
+        if v.as_nanos() < 0 {
+            self.error(key, format!("must not be negative, not {v}"));
+        }
+    }
+}
+
+/// Runs every check; returns (errors, warnings).
+pub(crate) fn check(config: &Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut c = Checker {
+        config,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    instance(&mut c);
+    ports(&mut c);
+    servo(&mut c);
+    clock(&mut c);
+    logging_and_observability(&mut c);
+    (c.errors, c.warnings)
+}
+
+/// clockClass code points IEEE 1588-2019 table 4 reserves (the rest are
+/// defined or left to alternate profiles).
+fn clock_class_reserved(class: u8) -> bool {
+    matches!(
+        class,
+        0..=5 | 8..=12 | 15..=51 | 53..=57 | 59..=67 | 123..=132 | 171..=186 | 188..=192
+            | 194..=215 | 233..=247 | 249..=254
+    )
+}
+
+/// clockAccuracy code points IEEE 1588-2019 table 5 defines (0x17..=0x31,
+/// 0xFE) or leaves to alternate profiles (0x80..=0xFD).
+fn clock_accuracy_known(code: u8) -> bool {
+    matches!(code, 0x17..=0x31 | 0x80..=0xFE)
+}
+
+fn instance(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    if cfg.domain >= 128 {
+        c.warn(
+            "domain",
+            format!(
+                "domain {} is reserved by IEEE 1588-2019 (0..=127 are usable); \
+                 only a profile that assigns it (such as C37.238's 254) should use it",
+                cfg.domain
+            ),
+        );
+    }
+    if cfg.sdo_id > 0x0FFF {
+        c.error(
+            "sdo-id",
+            format!(
+                "{:#x} does not fit in 12 bits (0..=0xFFF: majorSdoId << 8 | minorSdoId)",
+                cfg.sdo_id
+            ),
+        );
+    }
+    if cfg.clock_class == 255 && !cfg.slave_only {
+        c.error(
+            "clock-class",
+            "class 255 is for slave-only clocks: set slave-only = true, or pick another class \
+             (248 is the default)",
+        );
+    }
+    if cfg.slave_only && cfg.clock_class < 128 {
+        c.error(
+            "clock-class",
+            format!(
+                "class {} means a clock that never follows another, which contradicts \
+                 slave-only = true",
+                cfg.clock_class
+            ),
+        );
+    } else if cfg.slave_only && !matches!(cfg.clock_class, 248 | 255) && c.is_set("clock-class") {
+        c.warn(
+            "clock-class",
+            format!(
+                "ignored: a slave-only clock announces class 255, not {}",
+                cfg.clock_class
+            ),
+        );
+    } else if clock_class_reserved(cfg.clock_class) {
+        c.warn(
+            "clock-class",
+            format!(
+                "class {} is reserved by IEEE 1588-2019 table 4",
+                cfg.clock_class
+            ),
+        );
+    }
+    if !clock_accuracy_known(cfg.clock_accuracy) {
+        c.warn(
+            "clock-accuracy",
+            format!(
+                "{:#04x} is reserved by IEEE 1588-2019 table 5 (0x17..=0x31 and 0xFE = unknown \
+                 are defined)",
+                cfg.clock_accuracy
+            ),
+        );
+    }
+    if cfg.minor_ptp_version > 1 {
+        c.error(
+            "minor-ptp-version",
+            format!(
+                "must be 0 (IEEE 1588-2008) or 1 (IEEE 1588-2019), not {}",
+                cfg.minor_ptp_version
+            ),
+        );
+    }
+    if cfg.max_steps_removed < 2 {
+        c.error(
+            "max-steps-removed",
+            format!(
+                "must be at least 2 (a master's Announce arrives with stepsRemoved 0 and the \
+                 next hop adds 1), not {}",
+                cfg.max_steps_removed
+            ),
+        );
+    }
+    if let Some(id) = cfg.clock_identity {
+        if id.0 == [0xFF; 8] {
+            c.error(
+                "clock-identity",
+                "ff:ff:ff:ff:ff:ff:ff:ff addresses all clocks and cannot be an identity",
+            );
+        } else if id.0 == [0; 8] {
+            c.error("clock-identity", "the all-zero identity is not valid");
+        }
+    }
+    if let Some(offset) = cfg.utc_offset {
+        if offset < 0 {
+            c.error(
+                "utc-offset",
+                format!("TAI - UTC cannot be negative ({offset} s); it is 37 s since 2017"),
+            );
+        }
+        if cfg.slave_only {
+            c.warn(
+                "utc-offset",
+                "has no effect with slave-only = true: only a grandmaster announces it",
+            );
+        }
+    }
+    if !cfg.two_step {
+        for (i, p) in cfg.ports.iter().enumerate() {
+            if p.timestamping == Timestamping::Software {
+                c.error(
+                    &format!("port[{i}].timestamping"),
+                    "two-step = false (one-step) needs hardware time stamps that the NIC \
+                     inserts into Sync; set timestamping = \"hardware\" or two-step = true",
+                );
+            }
+        }
+    }
+}
+
+fn ports(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    if cfg.ports.is_empty() {
+        c.error(
+            "port",
+            "no [[port]]: name at least one interface (a [[port]] table with \
+             interface = \"eth0\", or -i eth0 on the command line)",
+        );
+        return;
+    }
+    if u16::try_from(cfg.ports.len()).is_err() {
+        c.error("port", "more ports than PTP port numbers (65535)");
+    }
+    if cfg.slave_only && cfg.ports.len() > 1 {
+        c.warn(
+            "slave-only",
+            format!(
+                "a slave-only instance with {} ports is not a boundary clock: it never serves \
+                 time on any of them",
+                cfg.ports.len()
+            ),
+        );
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut phcs: BTreeMap<u32, usize> = BTreeMap::new();
+    for (i, p) in cfg.ports.iter().enumerate() {
+        let k = |name: &str| format!("port[{i}].{name}");
+        let iface = p.interface.as_str();
+        if iface.is_empty() {
+            c.error(
+                &k("interface"),
+                "missing: every [[port]] needs interface = \"NAME\"",
+            );
+        } else if iface.len() >= IFNAMSIZ
+            || iface == "."
+            || iface == ".."
+            || iface
+                .chars()
+                .any(|ch| ch == '/' || ch.is_whitespace() || ch == ':')
+        {
+            c.error(
+                &k("interface"),
+                format!(
+                    "\"{iface}\" is not a Linux interface name (at most 15 bytes, no '/', ':' \
+                     or blanks)"
+                ),
+            );
+        } else if let Some(first) = seen.insert(iface, i) {
+            c.error(
+                &k("interface"),
+                format!("interface \"{iface}\" is already used by port[{first}]"),
+            );
+        }
+        for (name, v) in [
+            ("announce-interval", p.announce_interval),
+            ("sync-interval", p.sync_interval),
+            ("delay-interval", p.delay_interval),
+            ("pdelay-interval", p.pdelay_interval),
+        ] {
+            if !LOG_INTERVAL_RANGE.contains(&v) {
+                c.error(
+                    &k(name),
+                    format!(
+                        "log2 interval {v} is out of range -7..=7 (2^{v} s; -3 = 8 per second, \
+                         1 = every 2 s)"
+                    ),
+                );
+            }
+        }
+        if p.announce_receipt_timeout < 2 {
+            c.error(
+                &k("announce-receipt-timeout"),
+                format!(
+                    "must be at least 2 (the default profile allows 2..=255), not {}",
+                    p.announce_receipt_timeout
+                ),
+            );
+        }
+        if p.master_only && cfg.slave_only {
+            c.error(
+                &k("master-only"),
+                "contradicts slave-only = true: a port cannot be both",
+            );
+        }
+        if p.master_only {
+            c.unused(&k("sync-receipt-timeout"), "on a master-only port");
+        }
+        match p.delay_mechanism {
+            DelayMechanism::E2e => {
+                c.unused(&k("pdelay-interval"), "with delay-mechanism = \"E2E\"");
+                c.unused(&k("rate-ratio-window"), "with delay-mechanism = \"E2E\"");
+            }
+            DelayMechanism::P2p => {
+                c.unused(&k("delay-interval"), "with delay-mechanism = \"P2P\"");
+            }
+        }
+        for name in ["delay-asymmetry", "ingress-latency", "egress-latency"] {
+            let v = match name {
+                "delay-asymmetry" => p.delay_asymmetry,
+                "ingress-latency" => p.ingress_latency,
+                _ => p.egress_latency,
+            };
+            if v.as_nanos().unsigned_abs() >= 1_000_000_000 {
+                c.error(
+                    &k(name),
+                    format!("{v} is not a plausible correction (it must be below 1 s)"),
+                );
+            }
+        }
+        match (p.timestamping, p.hardware_clock) {
+            (Timestamping::Software, HardwareClock::Index(n)) => c.error(
+                &k("hardware-clock"),
+                format!(
+                    "/dev/ptp{n} is named but timestamping = \"software\": software time stamps \
+                     use the system clock; set timestamping = \"hardware\" or remove the key"
+                ),
+            ),
+            (Timestamping::Hardware, HardwareClock::None) => c.error(
+                &k("hardware-clock"),
+                "\"none\" contradicts timestamping = \"hardware\" (hardware time stamps come \
+                 from the NIC's PHC); use timestamping = \"software\"",
+            ),
+            (Timestamping::Hardware, HardwareClock::Index(n)) => {
+                phcs.entry(n).or_insert(i);
+            }
+            _ => {}
+        }
+        if p.udp6_scope > 0x0F {
+            c.error(
+                &k("udp6-scope"),
+                format!(
+                    "{:#x} is not an IPv6 multicast scope (0x0..=0xF; 0x2 link-local, 0xE global)",
+                    p.udp6_scope
+                ),
+            );
+        } else if p.transport != Transport::UdpIpv6 {
+            c.unused(&k("udp6-scope"), "unless transport = \"udp-ipv6\"");
+        }
+        if p.multicast_ttl == 0 {
+            c.error(
+                &k("multicast-ttl"),
+                "must be at least 1 (0 keeps the packets on this host)",
+            );
+        } else if p.transport == Transport::Ethernet {
+            c.unused(&k("multicast-ttl"), "with transport = \"ethernet\"");
+        }
+        c.positive_duration(&k("tx-timestamp-timeout"), p.tx_timestamp_timeout);
+        if p.tx_timestamp_timeout.as_nanos() > 10_000_000_000 {
+            c.error(
+                &k("tx-timestamp-timeout"),
+                format!(
+                    "{} is too long (at most 10 s; ptp4l uses 10 ms, 100 ms or more only for slow NICs)",
+                    p.tx_timestamp_timeout
+                ),
+            );
+        }
+        c.positive_duration(&k("fault-reset-interval"), p.fault_reset_interval);
+        if !(1..=MAX_DELAY_FILTER_LENGTH).contains(&p.delay_filter_length) {
+            c.error(
+                &k("delay-filter-length"),
+                format!(
+                    "must be in 1..={MAX_DELAY_FILTER_LENGTH}, not {}",
+                    p.delay_filter_length
+                ),
+            );
+        }
+        if p.rate_ratio_window == 0 {
+            c.error(&k("rate-ratio-window"), "must be at least 1");
+        }
+    }
+    if phcs.len() > 1 {
+        let list: Vec<String> = phcs
+            .iter()
+            .map(|(n, i)| format!("port[{i}] /dev/ptp{n}"))
+            .collect();
+        let first_other = phcs.values().nth(1).copied().unwrap_or(0);
+        c.warn(
+            &format!("port[{first_other}].hardware-clock"),
+            format!(
+                "the ports use different hardware clocks ({}): a boundary clock needs them \
+                 kept in step by an external tool",
+                list.join(", ")
+            ),
+        );
+    }
+}
+
+fn servo(c: &mut Checker<'_>) {
+    let s = &c.config.servo;
+    c.nonneg_duration("servo.step-threshold", s.step_threshold);
+    c.nonneg_duration("servo.first-step-threshold", s.first_step_threshold);
+    c.nonneg_duration("servo.stable-offset-threshold", s.stable_offset_threshold);
+    if !s.max_frequency.is_finite() || s.max_frequency <= 0.0 || s.max_frequency > 1e9 {
+        c.error(
+            "servo.max-frequency",
+            format!(
+                "must be in (0, 1000000000] ppb, not {} (ptp4l's default is 900000000)",
+                s.max_frequency
+            ),
+        );
+    }
+    let pi = &s.pi;
+    for (key, v) in [
+        ("servo.pi.proportional-const", pi.proportional_const),
+        ("servo.pi.integral-const", pi.integral_const),
+        ("servo.pi.proportional-scale", pi.proportional_scale),
+        ("servo.pi.proportional-norm-max", pi.proportional_norm_max),
+        ("servo.pi.integral-scale", pi.integral_scale),
+        ("servo.pi.integral-norm-max", pi.integral_norm_max),
+    ] {
+        c.finite_nonneg(key, v);
+    }
+    for (key, v) in [
+        ("servo.pi.proportional-exponent", pi.proportional_exponent),
+        ("servo.pi.integral-exponent", pi.integral_exponent),
+    ] {
+        if !v.is_finite() {
+            c.error(key, format!("must be a finite number, not {v}"));
+        }
+    }
+    if (pi.proportional_const > 0.0) != (pi.integral_const > 0.0) {
+        let key = if pi.proportional_const > 0.0 {
+            "servo.pi.proportional-const"
+        } else {
+            "servo.pi.integral-const"
+        };
+        c.warn(
+            key,
+            "ignored unless both proportional-const and integral-const are set (as in ptp4l)",
+        );
+    }
+    if (pi.proportional_scale > 0.0) != (pi.integral_scale > 0.0) {
+        let key = if pi.proportional_scale > 0.0 {
+            "servo.pi.proportional-scale"
+        } else {
+            "servo.pi.integral-scale"
+        };
+        c.warn(
+            key,
+            "ignored unless both proportional-scale and integral-scale are set",
+        );
+    }
+    let k = &s.kalman;
+    for (key, v) in [
+        ("servo.kalman.frequency-wander", k.frequency_wander),
+        (
+            "servo.kalman.white-frequency-noise",
+            k.white_frequency_noise,
+        ),
+        ("servo.kalman.delay-weight", k.delay_weight),
+        ("servo.kalman.outlier-sigma", k.outlier_sigma),
+        ("servo.kalman.noise-learning-rate", k.noise_learning_rate),
+    ] {
+        c.finite_nonneg(key, v);
+    }
+    if !k.phase_time_constant.is_finite() || k.phase_time_constant <= 0.0 {
+        c.error(
+            "servo.kalman.phase-time-constant",
+            format!(
+                "must be a positive number of Sync intervals, not {}",
+                k.phase_time_constant
+            ),
+        );
+    }
+    if k.noise_learning_rate > 1.0 {
+        c.error(
+            "servo.kalman.noise-learning-rate",
+            format!("must be in 0..=1, not {}", k.noise_learning_rate),
+        );
+    }
+    for (key, v) in [
+        ("servo.kalman.timestamp-noise", k.timestamp_noise),
+        (
+            "servo.kalman.software-timestamp-noise",
+            k.software_timestamp_noise,
+        ),
+        ("servo.kalman.outlier-floor", k.outlier_floor),
+        ("servo.kalman.initial-noise", k.initial_noise),
+    ] {
+        c.nonneg_duration(key, v);
+    }
+    if k.delay_window_block == 0 {
+        c.error("servo.kalman.delay-window-block", "must be at least 1");
+    }
+    if !(1..=16).contains(&k.reacquire_after) {
+        c.error(
+            "servo.kalman.reacquire-after",
+            format!("must be in 1..=16, not {}", k.reacquire_after),
+        );
+    }
+    let (unused, kind) = match s.kind {
+        ServoKind::Pi => ("servo.kalman", "pi"),
+        ServoKind::Kalman => ("servo.pi", "kalman"),
+    };
+    c.unused(unused, &format!("with servo kind = \"{kind}\""));
+}
+
+fn clock(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    let clk = &cfg.clock;
+    let hardware: Vec<usize> = cfg
+        .ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.timestamping == Timestamping::Hardware)
+        .map(|(i, _)| i)
+        .collect();
+    let software = cfg.ports.len() - hardware.len();
+    if !hardware.is_empty() && software > 0 {
+        c.error(
+            &format!("port[{}].timestamping", hardware[0]),
+            "the ports mix hardware and software time stamps: they would be taken by \
+             different clocks; use one mode on every port",
+        );
+    }
+    match clk.kind {
+        ClockKind::System if !hardware.is_empty() => c.error(
+            "clock.kind",
+            format!(
+                "\"system\" cannot be steered by hardware time stamps (port[{}] uses them; \
+                 they come from the NIC's PHC): use kind = \"phc\" with sync-system = true, \
+                 or timestamping = \"software\"",
+                hardware[0]
+            ),
+        ),
+        ClockKind::Phc if hardware.is_empty() && !cfg.ports.is_empty() => c.error(
+            "clock.kind",
+            "\"phc\" needs hardware time stamps, but every port uses timestamping = \
+             \"software\"",
+        ),
+        ClockKind::Virtual if !hardware.is_empty() => c.error(
+            "clock.kind",
+            format!(
+                "the virtual clock runs over CLOCK_MONOTONIC_RAW and needs software time \
+                 stamps, but port[{}] uses timestamping = \"hardware\"",
+                hardware[0]
+            ),
+        ),
+        _ => {}
+    }
+    let effective = cfg.clock_kind();
+    if effective != ClockKind::Virtual {
+        let because = format!("unless kind = \"virtual\" (it is \"{}\")", effective.name());
+        c.unused("clock.initial-offset", &because);
+        c.unused("clock.frequency-error", &because);
+    }
+    if clk.sync_system && effective != ClockKind::Phc {
+        c.error(
+            "clock.sync-system",
+            format!(
+                "only a PHC can be copied to the system clock, but the clock is \"{}\"",
+                effective.name()
+            ),
+        );
+    }
+    if !clk.frequency_error.is_finite() || clk.frequency_error.abs() > MAX_VIRTUAL_FREQUENCY_PPM {
+        c.error(
+            "clock.frequency-error",
+            format!(
+                "must be within ±{MAX_VIRTUAL_FREQUENCY_PPM} ppm, not {}",
+                clk.frequency_error
+            ),
+        );
+    }
+    if clk.initial_offset.as_nanos().unsigned_abs() > 1_000_000_000_000_000 {
+        c.error(
+            "clock.initial-offset",
+            format!("{} is beyond any plausible offset", clk.initial_offset),
+        );
+    }
+}
+
+fn logging_and_observability(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    if !(-7..=16).contains(&cfg.logging.summary_interval) {
+        c.error(
+            "logging.summary-interval",
+            format!(
+                "log2 interval {} is out of range -7..=16",
+                cfg.logging.summary_interval
+            ),
+        );
+    }
+    if !cfg.logging.stdout && !cfg.logging.syslog && c.is_set("logging.syslog") {
+        c.warn(
+            "logging.syslog",
+            "with stdout = false too, the daemon logs nothing",
+        );
+    }
+    let o = &cfg.observability;
+    if o.status_socket_permissions > 0o777 {
+        c.error(
+            "observability.status-socket-permissions",
+            format!(
+                "{:#o} is not a file mode (0o000..=0o777; write it as 0o660)",
+                o.status_socket_permissions
+            ),
+        );
+    }
+    if o.status_socket.is_none() {
+        c.unused(
+            "observability.status-socket-permissions",
+            "without status-socket",
+        );
+    }
+    for (key, path) in [
+        ("observability.status-socket", &o.status_socket),
+        ("observability.management-socket", &o.management_socket),
+    ] {
+        if let Some(p) = path {
+            if p.as_os_str().is_empty() {
+                c.error(key, "empty path");
+            } else if p.is_relative() {
+                c.warn(
+                    key,
+                    format!(
+                        "\"{}\" is relative to the daemon's working directory; use an absolute path",
+                        p.display()
+                    ),
+                );
+            }
+        }
+    }
+    if let (Some(a), Some(b)) = (&o.status_socket, &o.management_socket)
+        && a == b
+    {
+        c.error(
+            "observability.management-socket",
+            "the same path as status-socket",
+        );
+    }
+}

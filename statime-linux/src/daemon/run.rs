@@ -1,0 +1,396 @@
+//! The data plane: one thread, one poll(2) loop over every port's sockets
+//! and error queues and the instance's timers (ARCHITECTURE.md principle 4).
+
+use std::fmt;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+
+use statime::clock::Clock;
+use statime::instance::{InstanceEvent, PtpInstance};
+use statime::port::TxContext;
+use statime::steering::{Steering, SteeringReport};
+use statime::time::{Duration, Instant};
+use statime::wire::ClockIdentity;
+
+use super::clock::DaemonClock;
+use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
+use super::sys::{Readiness, monotonic_now, poll, stop_requested};
+use crate::clock::ClockError;
+use crate::config::{Config, Timestamping};
+use crate::net::{self, NetError, NetOptions, PortSockets, TxTracker};
+
+/// The most ports one instance runs (a boundary clock with 8 ports).
+pub const MAX_PORTS: usize = 8;
+
+/// Why the daemon could not start or had to stop.
+#[derive(Debug)]
+pub enum DaemonError {
+    /// A port's sockets could not be opened.
+    Net(NetError),
+    /// The clock could not be opened or steered.
+    Clock(ClockError),
+    /// The configuration is unusable at run time.
+    Config(String),
+    /// poll(2) or writing the log failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Net(e) => write!(f, "{e}"),
+            Self::Clock(e) => write!(f, "{e}"),
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for DaemonError {}
+
+impl From<NetError> for DaemonError {
+    fn from(e: NetError) -> Self {
+        Self::Net(e)
+    }
+}
+
+impl From<ClockError> for DaemonError {
+    fn from(e: ClockError) -> Self {
+        Self::Clock(e)
+    }
+}
+
+impl From<std::io::Error> for DaemonError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+struct PortIo {
+    sockets: PortSockets,
+    tx: TxTracker<TxContext>,
+    interface: String,
+    number: u16,
+}
+
+/// What a run measured, for the lab summary.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    /// Seconds from start until the servo first locked.
+    pub time_to_lock: Option<f64>,
+    /// True error of a virtual clock, sampled once per second after lock (ns).
+    pub true_errors: Vec<f64>,
+    /// Servo samples taken.
+    pub samples: u64,
+}
+
+/// The running daemon.
+pub struct Daemon {
+    instance: PtpInstance<MAX_PORTS>,
+    ports: Vec<PortIo>,
+    clock: DaemonClock,
+    steering: Steering,
+    summary: Summary,
+    summary_interval: Option<Duration>,
+    next_summary: Instant,
+    ptp4l_format: bool,
+    started: Instant,
+    next_true_error: Instant,
+    run: RunSummary,
+    log: Box<dyn Write>,
+}
+
+/// The clock identity of an interface: its MAC address as EUI-64 (as
+/// linuxptp derives it).
+fn identity_of(interface: &str) -> Result<ClockIdentity, DaemonError> {
+    let path = format!("/sys/class/net/{interface}/address");
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        DaemonError::Config(format!(
+            "interface {interface} not found (no {path}); see `ip link`, or set clock-identity"
+        ))
+    })?;
+    let bytes: Vec<u8> = text
+        .trim()
+        .split(':')
+        .filter_map(|h| u8::from_str_radix(h, 16).ok())
+        .collect();
+    let mac: [u8; 6] = bytes.try_into().map_err(|_| {
+        DaemonError::Config(format!(
+            "interface {interface} has no Ethernet address; set clock-identity in the configuration"
+        ))
+    })?;
+    Ok(ClockIdentity::from_mac(mac))
+}
+
+fn transport(t: crate::config::Transport) -> net::Transport {
+    match t {
+        crate::config::Transport::UdpIpv4 => net::Transport::UdpIpv4,
+        crate::config::Transport::UdpIpv6 => net::Transport::UdpIpv6,
+        crate::config::Transport::Ethernet => net::Transport::Ethernet,
+    }
+}
+
+impl Daemon {
+    /// Open every port and the clock as `config` says; `log` receives the
+    /// log lines.
+    ///
+    /// # Errors
+    /// A one-line explanation of what is missing (interface, permission,
+    /// PHC, hardware time stamping).
+    pub fn new(config: &Config, log: Box<dyn Write>) -> Result<Self, DaemonError> {
+        let first = config
+            .ports
+            .first()
+            .ok_or_else(|| DaemonError::Config("no [[port]] configured".into()))?;
+        let identity = match config.clock_identity {
+            Some(id) => id,
+            None => identity_of(&first.interface)?,
+        };
+        let mut ports = Vec::new();
+        let mut phc_index = None;
+        for (i, p) in config.ports.iter().enumerate().take(MAX_PORTS) {
+            let mode = match p.timestamping {
+                Timestamping::Hardware => net::TimestampingMode::Hardware,
+                Timestamping::Software => net::TimestampingMode::Software,
+            };
+            let options = NetOptions {
+                multicast_ttl: p.multicast_ttl,
+                ipv6_scope: p.udp6_scope,
+                ..NetOptions::default()
+            };
+            let sockets = PortSockets::open(&p.interface, transport(p.transport), mode, options)?;
+            phc_index = phc_index.or(sockets.phc_index());
+            ports.push(PortIo {
+                sockets,
+                tx: TxTracker::new(64),
+                interface: p.interface.clone(),
+                number: u16::try_from(i + 1).unwrap_or(u16::MAX),
+            });
+        }
+        let clock = DaemonClock::from_config(config, phc_index)?;
+        let default_ds = config.default_ds(identity);
+        let time_properties = config.time_properties_ds(None);
+        let instance = PtpInstance::new(default_ds, time_properties, config.port_configs(identity));
+        let mut servo_config = config.servo_config();
+        servo_config.software_timestamping = config.software_timestamping();
+        let steering = Steering::new(&servo_config, 0.0);
+        let now = monotonic_now();
+        let summary_interval = (config.logging.summary_interval > 0)
+            .then(|| statime::datasets::log_interval_duration(config.logging.summary_interval));
+        Ok(Self {
+            instance,
+            ports,
+            clock,
+            steering,
+            summary: Summary::default(),
+            summary_interval,
+            next_summary: now,
+            ptp4l_format: config.logging.format == crate::config::LogFormat::Ptp4l,
+            started: now,
+            next_true_error: now,
+            run: RunSummary::default(),
+            log,
+        })
+    }
+
+    fn line(&mut self, text: &str) {
+        let now = monotonic_now();
+        let secs = now.nanos() as f64 / 1e9;
+        let prefix = if self.ptp4l_format {
+            "ptp4l"
+        } else {
+            "statime"
+        };
+        let _ = writeln!(self.log, "{prefix}[{secs:.3}]: {text}");
+        let _ = self.log.flush();
+    }
+
+    /// Run until SIGINT/SIGTERM or until `duration` has passed.
+    ///
+    /// # Errors
+    /// poll(2) failures and clock errors that make steering impossible.
+    pub fn run(&mut self, duration: Option<Duration>) -> Result<RunSummary, DaemonError> {
+        let start = monotonic_now();
+        self.started = start;
+        self.instance.enable(start);
+        self.after_input()?;
+        let end = duration.map(|d| start + d);
+        let mut buf = [0u8; 2048];
+        loop {
+            if stop_requested() {
+                self.line("stopping on signal");
+                break;
+            }
+            let now = monotonic_now();
+            if end.is_some_and(|e| now >= e) {
+                break;
+            }
+            let mut deadline = self
+                .instance
+                .poll_timeout()
+                .unwrap_or(now + Duration::from_secs(1));
+            deadline = deadline.min(now + Duration::from_secs(1));
+            if let Some(e) = end {
+                deadline = deadline.min(e);
+            }
+            let wait = (deadline - now).nanos_floor().max(0);
+            let timeout_ms = i32::try_from((wait + 999_999) / 1_000_000).unwrap_or(1000);
+            let fds: Vec<(usize, std::os::fd::RawFd)> = self
+                .ports
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
+                .collect();
+            let raw: Vec<_> = fds.iter().map(|(_, fd)| *fd).collect();
+            let mut ready = vec![Readiness::default(); raw.len()];
+            if !poll(&raw, timeout_ms, &mut ready)? {
+                continue; // a signal: the loop head checks the flag
+            }
+            let now = monotonic_now();
+            let touched: Vec<usize> = fds
+                .iter()
+                .zip(&ready)
+                .filter(|(_, r)| r.readable || r.error_queue)
+                .map(|((i, _), _)| *i)
+                .collect();
+            for i in touched {
+                self.drain_port(i, now, &mut buf)?;
+            }
+            self.instance.handle_timeout(monotonic_now());
+            self.after_input()?;
+            self.periodic(monotonic_now());
+        }
+        Ok(std::mem::take(&mut self.run))
+    }
+
+    fn drain_port(&mut self, i: usize, now: Instant, buf: &mut [u8]) -> Result<(), DaemonError> {
+        // Transmit timestamps first: a response may need them.
+        loop {
+            let Some(port) = self.ports.get_mut(i) else {
+                return Ok(());
+            };
+            let Ok(Some(ts)) = port.sockets.recv_tx_timestamp() else {
+                break;
+            };
+            let Some((ctx, kts)) = port.tx.resolve(&ts) else {
+                continue;
+            };
+            if let Some(t) = self.clock.to_ptp(kts) {
+                self.instance.handle_send_timestamp(i, ctx, t, now);
+            }
+        }
+        loop {
+            let Some(port) = self.ports.get_mut(i) else {
+                return Ok(());
+            };
+            let r = match port.sockets.recv(buf) {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    self.line(&format!("receive error: {e}"));
+                    break;
+                }
+            };
+            let rx = r.timestamp.and_then(|k| self.clock.to_ptp(k));
+            let data = buf.get(..r.len).unwrap_or_default();
+            // Bad input is counted by the port and dropped.
+            let _ = self.instance.handle_receive(i, data, rx, now);
+            self.after_input()?;
+        }
+        Ok(())
+    }
+
+    fn after_input(&mut self) -> Result<(), DaemonError> {
+        let mut buf = [0u8; 1500];
+        loop {
+            let now = monotonic_now();
+            let ptp_now = self.clock.now()?;
+            let Some((i, result)) = self.instance.poll_transmit(now, ptp_now, &mut buf) else {
+                break;
+            };
+            let Ok(t) = result else {
+                continue;
+            };
+            let Some(port) = self.ports.get_mut(i) else {
+                continue;
+            };
+            let data = buf.get(..t.len).unwrap_or_default();
+            match port.sockets.send(data, t.destination, t.event) {
+                Ok(out) => {
+                    if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
+                        port.tx.record(id, ctx);
+                    }
+                }
+                Err(e) => {
+                    let text = format!("send error: {e}");
+                    self.line(&text);
+                }
+            }
+        }
+        while let Some(e) = self.instance.poll_event() {
+            let now = monotonic_now();
+            let report =
+                self.steering
+                    .handle_event(&e, &mut self.instance, &mut self.clock, now)?;
+            self.log_event(&e, report);
+        }
+        Ok(())
+    }
+
+    fn log_event(&mut self, e: &InstanceEvent, report: Option<SteeringReport>) {
+        match *e {
+            InstanceEvent::PortState { port, from, to } => {
+                let (number, iface) = self
+                    .ports
+                    .get(port)
+                    .map_or((0, String::new()), |p| (p.number, p.interface.clone()));
+                self.line(&state_line(
+                    number,
+                    &iface,
+                    from,
+                    to,
+                    transition_event(from, to),
+                ));
+            }
+            InstanceEvent::ParentChanged => {
+                let gm = self.instance.data_sets().parent.grandmaster_identity;
+                if gm == self.instance.data_sets().default.clock_identity {
+                    self.line("assuming the grand master role");
+                } else {
+                    self.line(&best_master_line(gm));
+                }
+            }
+            InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
+        }
+        if let Some(r) = report {
+            self.run.samples += 1;
+            if r.state.is_locked() && self.run.time_to_lock.is_none() {
+                self.run.time_to_lock = Some((monotonic_now() - self.started).secs_f64());
+            }
+            if self.summary_interval.is_some() {
+                self.summary.add(&r);
+            } else {
+                self.line(&sample_line(&r));
+            }
+        }
+    }
+
+    fn periodic(&mut self, now: Instant) {
+        if let Some(interval) = self.summary_interval
+            && now >= self.next_summary
+        {
+            self.next_summary = now + interval;
+            if let Some(l) = self.summary.take_line() {
+                self.line(&l);
+            }
+        }
+        if now >= self.next_true_error {
+            self.next_true_error = now + Duration::from_secs(1);
+            if self.run.time_to_lock.is_some()
+                && let Some(err) = self.clock.true_error()
+            {
+                self.run.true_errors.push(err.nanos_f64());
+            }
+        }
+    }
+}

@@ -180,6 +180,14 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
         self.collect(now);
     }
 
+    /// The local clock was stepped: every port drops the measurements in
+    /// flight (see [`Port::clock_stepped`]).
+    pub fn clock_stepped(&mut self) {
+        for p in &mut self.ports {
+            p.clock_stepped();
+        }
+    }
+
     /// The servo lost lock: SLAVE back to UNCALIBRATED.
     pub fn set_uncalibrated(&mut self, now: Instant) {
         for p in &mut self.ports {

@@ -61,6 +61,21 @@ impl Steering {
         }
     }
 
+    /// Steering with a servo built by the caller (for settings beyond
+    /// [`ServoConfig`], such as the sync interval); `prefer_exchanges`
+    /// picks whole E2E exchanges over per-Sync samples when a port gives
+    /// both.
+    #[must_use]
+    pub fn with_servo(servo: AnyServo, prefer_exchanges: bool, current_frequency_ppb: f64) -> Self {
+        Self {
+            servo,
+            prefer_exchanges,
+            exchanges_seen: false,
+            frequency_ppb: current_frequency_ppb,
+            slave_ports: 0,
+        }
+    }
+
     /// The servo (for its state, estimate and statistics).
     #[must_use]
     pub const fn servo(&self) -> &AnyServo {
@@ -166,6 +181,9 @@ impl Steering {
         let out = self.servo.sample(sample);
         let stepped = matches!(out.action, ServoAction::Step { .. });
         self.apply(out.action, clock)?;
+        if stepped {
+            instance.clock_stepped();
+        }
         instance.update_current(
             m.offset.saturating_to_interval(),
             path_delay.saturating_to_interval(),

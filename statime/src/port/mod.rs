@@ -369,6 +369,16 @@ impl<const F: usize> Port<F> {
         }
     }
 
+    /// The local clock was stepped: measurements in flight straddle the
+    /// step and would mix two timescales, so forget them (the path delay
+    /// filter keeps its history: delays do not change with a step).
+    pub fn clock_stepped(&mut self) {
+        self.sync_rx.reset();
+        self.delay_rx.reset();
+        self.pdelay.reset();
+        self.last_sync = None;
+    }
+
     /// UNCALIBRATED to SLAVE: the servo has locked to the new parent
     /// (MASTER_CLOCK_SELECTED, clause 9.2.5).
     pub fn set_calibrated(&mut self, now: Instant) {

@@ -46,6 +46,9 @@ struct Outstanding {
     sequence_id: u16,
     t1: Option<Time>,
     response: Option<Response>,
+    /// A Pdelay_Resp_Follow_Up that overtook its Pdelay_Resp: (sender, t3,
+    /// correction).
+    early_follow_up: Option<(PortIdentity, Time, TimeInterval)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -83,6 +86,7 @@ impl PdelayRequester {
             sequence_id,
             t1: None,
             response: None,
+            early_follow_up: None,
         });
         abandoned
     }
@@ -148,7 +152,15 @@ impl PdelayRequester {
             correction: header.correction_field,
             two_step,
         });
-        Ok(if two_step { None } else { self.complete(None) })
+        if !two_step {
+            return Ok(self.complete(None));
+        }
+        // The Follow_Up may have overtaken this response.
+        let early = o
+            .early_follow_up
+            .filter(|(sender, _, _)| *sender == header.source_port_identity)
+            .map(|(_, t3, c)| (t3, c));
+        Ok(early.and_then(|f| self.complete(Some(f))))
     }
 
     /// A Pdelay_Resp_Follow_Up (two-step responders).
@@ -158,15 +170,22 @@ impl PdelayRequester {
         body: &PdelayRespFollowUpMessage,
         own: PortIdentity,
     ) -> Result<Option<PdelaySample>, Discard> {
-        let o = self.matching(header, body.requesting_port_identity, own)?;
-        let r = o.response.ok_or(Discard::Unmatched)?;
-        if !r.two_step || r.responder != header.source_port_identity {
-            return Err(Discard::Unmatched);
-        }
         let t3 = body
             .response_origin_timestamp
             .to_time()
             .ok_or(Discard::InvalidTimestamp)?;
+        let o = self.matching(header, body.requesting_port_identity, own)?;
+        let Some(r) = o.response else {
+            // Overtook its Pdelay_Resp: keep it until the response arrives.
+            if o.early_follow_up.is_some() {
+                return Err(Discard::Duplicate);
+            }
+            o.early_follow_up = Some((header.source_port_identity, t3, header.correction_field));
+            return Ok(None);
+        };
+        if !r.two_step || r.responder != header.source_port_identity {
+            return Err(Discard::Unmatched);
+        }
         Ok(self.complete(Some((t3, header.correction_field))))
     }
 
@@ -325,6 +344,34 @@ mod tests {
     }
 
     #[test]
+    fn follow_up_overtaking_the_response() {
+        let mut r = PdelayRequester::new();
+        r.sent(3);
+        r.sent_at(3, t(1_000_000)).unwrap();
+        let fup = PdelayRespFollowUpMessage {
+            response_origin_timestamp: ts(1_002_300 + 5_000),
+            requesting_port_identity: ME,
+        };
+        let hf = header(MessageType::PdelayRespFollowUp, 3, false, 0);
+        assert_eq!(r.follow_up(&hf, &fup, ME), Ok(None));
+        assert_eq!(r.follow_up(&hf, &fup, ME), Err(Discard::Duplicate));
+        let resp = PdelayRespMessage {
+            request_receipt_timestamp: ts(1_000_300 + 5_000),
+            requesting_port_identity: ME,
+        };
+        let s = r
+            .response(
+                &header(MessageType::PdelayResp, 3, true, 0),
+                &resp,
+                t(1_002_600),
+                ME,
+            )
+            .unwrap()
+            .expect("completed by the early Follow_Up");
+        assert_eq!(s.mean_link_delay(1.0), Duration::from_nanos(300));
+    }
+
+    #[test]
     fn one_step_exchange_uses_correction() {
         let mut r = PdelayRequester::new();
         r.sent(1);
@@ -362,18 +409,18 @@ mod tests {
         };
         let old = header(MessageType::PdelayResp, 4, true, 0);
         assert_eq!(r.response(&old, &mine, t(1), ME), Err(Discard::Stale));
-        // A Follow_Up before any response is unmatched.
+        // A Follow_Up of an older sequenceId is stale.
         let fup = PdelayRespFollowUpMessage {
             response_origin_timestamp: ts(2),
             requesting_port_identity: ME,
         };
         assert_eq!(
             r.follow_up(
-                &header(MessageType::PdelayRespFollowUp, 5, false, 0),
+                &header(MessageType::PdelayRespFollowUp, 4, false, 0),
                 &fup,
                 ME
             ),
-            Err(Discard::Unmatched)
+            Err(Discard::Stale)
         );
         assert_eq!(r.response(&h, &mine, t(1), ME), Ok(None));
         // A second responder on the same request.

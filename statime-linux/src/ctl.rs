@@ -55,6 +55,16 @@ pub enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Run a lab on this machine: a grandmaster and a slave daemon in two
+    /// network namespaces joined by a veth pair, the slave's virtual clock
+    /// started +1 ms and +50 ppm off; print its offsets until it locks, then
+    /// a summary (time to lock, true error). Needs root; no real clock is
+    /// adjusted and nothing leaves the machine.
+    Lab {
+        /// How long the slave runs, in seconds.
+        #[arg(long, default_value_t = 40)]
+        seconds: u32,
+    },
 }
 
 /// A sample of real linuxptp 3.1.1 traffic (see
@@ -144,6 +154,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
             out,
             err,
         )),
+        Command::Lab { seconds } => crate::lab::lab(seconds, out, err),
     }
 }
 

@@ -7,5 +7,6 @@ pub mod config;
 pub mod ctl;
 pub mod daemon;
 pub mod decode;
+pub mod lab;
 pub mod net;
 pub mod pcap;

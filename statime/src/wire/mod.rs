@@ -27,7 +27,7 @@
 //! hold:
 //!
 //! 1. A parser first takes a fixed-size array view of exactly the bytes it
-//!    needs (`<[u8]>::first_chunk::<N>()` or [`Reader`]), returning
+//!    needs (`<[u8]>::first_chunk::<N>()` or the crate-private `Reader`), returning
 //!    [`Error::Truncated`] when the slice is shorter.
 //! 2. From then on it reads only constant offsets inside that array, through
 //!    the `field` constants of its module; offsets are checked by the unit

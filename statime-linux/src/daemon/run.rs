@@ -169,7 +169,13 @@ impl Daemon {
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
         let default_ds = config.default_ds(identity);
-        let time_properties = config.time_properties_ds(None);
+        let mut time_properties = config.time_properties_ds(None);
+        if config.software_timestamping() {
+            // Software time stamps put CLOCK_REALTIME (UTC) on the wire as
+            // is: announce the ARB timescale, as linuxptp does, so that no
+            // receiver applies the UTC offset to it.
+            time_properties.ptp_timescale = false;
+        }
         let instance = PtpInstance::new(default_ds, time_properties, config.port_configs(identity));
         let mut servo_config = config.servo_config();
         servo_config.software_timestamping = config.software_timestamping();

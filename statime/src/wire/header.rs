@@ -241,6 +241,7 @@ impl Header {
     /// Checks that 34 octets are present and versionPTP is 2; accepts any
     /// minorVersionPTP (clause 7.5.2.4: 2008 and 2019 nodes interoperate).
     /// messageLength is returned unchecked; see [`super::Message::parse`].
+    #[inline]
     pub fn parse(buf: &[u8]) -> Result<(Self, u16)> {
         let b = buf
             .first_chunk::<{ Self::WIRE_LEN }>()

@@ -8,7 +8,7 @@ macro_rules! wire_enum {
         pub enum $name:ident($ty:ty) {
             $(
                 $(#[$vmeta:meta])*
-                $variant:ident = $value:expr
+                $variant:ident = $value:literal
             ),+ $(,)?
         }
     ) => {
@@ -27,7 +27,7 @@ macro_rules! wire_enum {
         impl From<$ty> for $name {
             fn from(value: $ty) -> Self {
                 match value {
-                    $( v if v == $value => Self::$variant, )+
+                    $( $value => Self::$variant, )+
                     other => Self::Unknown(other),
                 }
             }

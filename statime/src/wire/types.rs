@@ -329,6 +329,7 @@ impl ClockQuality {
 
     /// Decode from its 4 octets.
     #[must_use]
+    #[inline]
     pub fn from_bytes(b: &[u8; 4]) -> Self {
         Self {
             clock_class: b[0],

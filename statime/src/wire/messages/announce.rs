@@ -45,6 +45,7 @@ impl AnnounceMessage {
     pub const WIRE_LEN: usize = 30;
 
     /// Parse the body from the octets after the header.
+    #[inline(always)]
     pub fn parse(body: &[u8]) -> Result<Self> {
         let b = body.first_chunk::<30>().ok_or(Error::Truncated)?;
         let o = field::ORIGIN;

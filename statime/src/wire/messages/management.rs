@@ -52,6 +52,7 @@ impl ManagementMessage {
     pub const WIRE_LEN: usize = 14;
 
     /// Parse the body from the octets after the header.
+    #[inline]
     pub fn parse(body: &[u8]) -> Result<Self> {
         let b = body.first_chunk::<14>().ok_or(Error::Truncated)?;
         Ok(Self {

@@ -43,6 +43,7 @@ macro_rules! timestamp_body {
             pub const WIRE_LEN: usize = 10 + $reserved;
 
             /// Parse the body from the octets after the header.
+            #[inline]
             pub fn parse(body: &[u8]) -> $crate::wire::Result<Self> {
                 let b = body
                     .first_chunk::<{ Self::WIRE_LEN }>()
@@ -85,6 +86,7 @@ macro_rules! timestamp_port_body {
             pub const WIRE_LEN: usize = 20;
 
             /// Parse the body from the octets after the header.
+            #[inline]
             pub fn parse(body: &[u8]) -> $crate::wire::Result<Self> {
                 let b = body.first_chunk::<20>().ok_or($crate::wire::Error::Truncated)?;
                 let (ts, port) = b.split_first_chunk::<10>().ok_or($crate::wire::Error::Truncated)?;

@@ -17,6 +17,7 @@ impl SignalingMessage {
     pub const WIRE_LEN: usize = 10;
 
     /// Parse the body from the octets after the header.
+    #[inline]
     pub fn parse(body: &[u8]) -> Result<Self> {
         let b = body.first_chunk::<10>().ok_or(Error::Truncated)?;
         Ok(Self {

@@ -145,6 +145,7 @@ impl<'a> TlvSet<'a> {
     ///
     /// Returns [`Error::BadLength`] if a TLV header is cut short or a
     /// lengthField runs past the end.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let mut rest = bytes;
         while !rest.is_empty() {

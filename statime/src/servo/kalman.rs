@@ -157,12 +157,27 @@ impl Params {
     }
 }
 
+/// The shortest time between the two samples of the initial frequency
+/// estimate, seconds.
+const MIN_BASELINE_S: f64 = 0.5;
+/// After this long the initial estimate takes any second sample, seconds.
+const MAX_BASELINE_S: f64 = 4.0;
+/// The servo reports a lock only when the phase variance is below (1 us)^2
+/// (ns^2) ...
+const LOCK_PHASE_VARIANCE: f64 = 1.0e6;
+/// ... and the frequency variance below (1 ppm)^2 (ppb^2).
+const LOCK_FREQUENCY_VARIANCE: f64 = 1.0e6;
+
 #[derive(Clone, Copy, Debug)]
 enum Phase {
     /// No sample yet.
     Empty,
     /// One sample stored, waiting for a second to estimate the frequency.
-    One { offset: f64, local: Time },
+    One {
+        offset: f64,
+        local: Time,
+        delay: f64,
+    },
     /// The filter runs.
     Tracking,
 }
@@ -330,7 +345,14 @@ impl KalmanServo {
         }
         self.first_update = false;
         self.control();
-        self.state = self.stable.locked(self.x);
+        // Locked only once the filter is sure of phase and frequency: right
+        // after acquisition the frequency may still be far off.
+        self.state = if self.p00 < LOCK_PHASE_VARIANCE && self.p11 < LOCK_FREQUENCY_VARIANCE {
+            self.stable.locked(self.x)
+        } else {
+            self.stable.reset();
+            ServoState::Unlocked
+        };
         ServoOutput {
             action: ServoAction::Frequency { ppb: self.u },
             state: self.state,
@@ -347,14 +369,42 @@ impl KalmanServo {
     }
 
     /// Second sample of an acquisition: initialise the filter.
-    fn start(&mut self, first_offset: f64, first_local: Time, sample: &ServoSample) -> ServoOutput {
+    ///
+    /// The two-point frequency estimate divides the offset noise by the
+    /// time between the samples, so it waits for a baseline of at least
+    /// [`MIN_BASELINE_S`] and for an end sample whose path delay is close to
+    /// the anchor's (a queued exchange can be off by its excess delay); a
+    /// later sample with a lower path delay than the anchor becomes the new
+    /// anchor. After [`MAX_BASELINE_S`] it takes whatever comes.
+    fn start(
+        &mut self,
+        first_offset: f64,
+        first_local: Time,
+        first_delay: f64,
+        sample: &ServoSample,
+    ) -> ServoOutput {
         let z = sample.offset.nanos_f64();
         let dt = secs_between(sample.local_time, first_local);
+        let delay = sample.path_delay.nanos_f64();
+        if dt.is_finite() && dt > 0.0 && dt < MAX_BASELINE_S {
+            let quiet = delay <= first_delay * 1.5 + 1_000.0;
+            if dt < MIN_BASELINE_S || !quiet {
+                if delay < first_delay {
+                    self.phase = Phase::One {
+                        offset: z,
+                        local: sample.local_time,
+                        delay,
+                    };
+                }
+                return self.unlocked();
+            }
+        }
         if !(dt.is_finite() && dt > 0.0) {
             self.stats.rejected += 1;
             self.phase = Phase::One {
                 offset: z,
                 local: sample.local_time,
+                delay: sample.path_delay.nanos_f64(),
             };
             return self.unlocked();
         }
@@ -366,6 +416,7 @@ impl KalmanServo {
             self.phase = Phase::One {
                 offset: z,
                 local: sample.local_time,
+                delay: sample.path_delay.nanos_f64(),
             };
             return self.unlocked();
         }
@@ -575,10 +626,15 @@ impl super::Servo for KalmanServo {
                 self.phase = Phase::One {
                     offset: sample.offset.nanos_f64(),
                     local: sample.local_time,
+                    delay: sample.path_delay.nanos_f64(),
                 };
                 self.unlocked()
             }
-            Phase::One { offset, local } => self.start(offset, local, &sample),
+            Phase::One {
+                offset,
+                local,
+                delay,
+            } => self.start(offset, local, delay, &sample),
             Phase::Tracking => self.track(&sample),
         }
     }

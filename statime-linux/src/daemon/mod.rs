@@ -5,5 +5,6 @@ pub mod clock;
 pub mod ptp4l_log;
 mod run;
 pub mod sys;
+pub mod sysync;
 
 pub use run::{Daemon, DaemonError, MAX_PORTS, RunSummary};

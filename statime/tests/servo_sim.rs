@@ -605,11 +605,23 @@ fn kalman_unit_behaviour() {
     // +10 ppm between the samples, 5 us offset: below the first step
     // threshold, so the clock is slewed.
     let o = s.sample(ServoSample::new(Duration::from_nanos(10_500), d, at(0.0)));
-    assert_eq!(o.state, ServoState::Locked);
+    // Slewing, but not yet locked: two samples cannot pin the frequency
+    // down to a ppm (the lock needs phase within 1 us and frequency within
+    // 1 ppm of certainty).
+    assert_eq!(o.state, ServoState::Unlocked);
     match o.action {
         ServoAction::Frequency { ppb } => assert!(ppb < -10_000.0, "{ppb}"),
         other => panic!("{other:?}"),
     }
+    // The correction worked: the following samples read zero, and the
+    // servo locks.
+    let mut state = o.state;
+    for k in 1..=10 {
+        state = s
+            .sample(ServoSample::new(Duration::ZERO, d, at(f64::from(k))))
+            .state;
+    }
+    assert_eq!(state, ServoState::Locked);
     assert!(s.estimate().offset_uncertainty.is_finite());
     let held = s.holdover();
     assert_eq!(held.state, ServoState::Holdover);

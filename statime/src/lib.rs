@@ -26,6 +26,7 @@ pub mod bmca;
 pub mod clock;
 pub mod datasets;
 pub mod instance;
+pub mod management;
 pub mod port;
 pub mod servo;
 pub mod steering;

@@ -457,6 +457,8 @@ pub struct ObservabilitySettings {
     /// Unix socket answering PTP management messages, for `pmc -u -s PATH`
     /// (default none).
     pub management_socket: Option<PathBuf>,
+    /// File mode of the management socket (default 0o660).
+    pub management_socket_permissions: u32,
 }
 
 impl Default for ObservabilitySettings {
@@ -466,6 +468,7 @@ impl Default for ObservabilitySettings {
             status_socket_permissions: 0o660,
             metrics_listen: None,
             management_socket: None,
+            management_socket_permissions: 0o660,
         }
     }
 }

@@ -631,6 +631,15 @@ fn logging_and_observability(c: &mut Checker<'_>) {
             "without status-socket",
         );
     }
+    if o.management_socket_permissions > 0o777 {
+        c.error(
+            "observability.management-socket-permissions",
+            format!(
+                "{:#o} is not a file mode (0o000..=0o777; write it as 0o660)",
+                o.management_socket_permissions
+            ),
+        );
+    }
     for (key, path) in [
         ("observability.status-socket", &o.status_socket),
         ("observability.management-socket", &o.management_socket),

@@ -7,17 +7,21 @@ use std::os::fd::AsRawFd;
 
 use statime::clock::Clock;
 use statime::instance::{InstanceEvent, PtpInstance};
-use statime::port::TxContext;
+use statime::port::{Destination, TxContext};
 use statime::steering::{Steering, SteeringReport};
 use statime::time::{Duration, Instant};
 use statime::wire::ClockIdentity;
 
 use super::clock::DaemonClock;
+use super::management::{self, Management};
 use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
 use crate::clock::ClockError;
 use crate::config::{Config, Timestamping};
 use crate::net::{self, NetError, NetOptions, PortSockets, TxTracker};
+
+/// Poll tag of the management socket among the port indices.
+const MGMT_FD: usize = usize::MAX;
 
 /// The most ports one instance runs (a boundary clock with 8 ports).
 pub const MAX_PORTS: usize = 8;
@@ -98,6 +102,8 @@ pub struct Daemon {
     next_true_error: Instant,
     run: RunSummary,
     log: Box<dyn Write>,
+    /// PTP management: local socket and answers on the ports.
+    mgmt: Management,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -168,6 +174,7 @@ impl Daemon {
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
+        let mgmt = Management::from_config(config).map_err(DaemonError::Config)?;
         let default_ds = config.default_ds(identity);
         let mut time_properties = config.time_properties_ds(None);
         if config.software_timestamping() {
@@ -196,6 +203,7 @@ impl Daemon {
             next_true_error: now,
             run: RunSummary::default(),
             log,
+            mgmt,
         })
     }
 
@@ -247,6 +255,11 @@ impl Daemon {
                 .enumerate()
                 .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
                 .collect();
+            // Management: the local socket, tagged with MGMT_FD.
+            let fds: Vec<_> = fds
+                .into_iter()
+                .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
+                .collect();
             let raw: Vec<_> = fds.iter().map(|(_, fd)| *fd).collect();
             let mut ready = vec![Readiness::default(); raw.len()];
             if !poll(&raw, timeout_ms, &mut ready)? {
@@ -260,6 +273,10 @@ impl Daemon {
                 .map(|((i, _), _)| *i)
                 .collect();
             for i in touched {
+                if i == MGMT_FD {
+                    self.mgmt.serve_socket(&self.instance);
+                    continue;
+                }
                 self.drain_port(i, now, &mut buf)?;
             }
             self.instance.handle_timeout(monotonic_now());
@@ -301,9 +318,30 @@ impl Daemon {
             let data = buf.get(..r.len).unwrap_or_default();
             // Bad input is counted by the port and dropped.
             let _ = self.instance.handle_receive(i, data, rx, now);
+            if management::is_management(data) {
+                self.answer_management(i, r.len, buf);
+            }
             self.after_input()?;
         }
         Ok(())
+    }
+
+    /// Answer a management message received on port `i` (the first `len`
+    /// octets of `buf`) by multicast on the same port, as ptp4l does.
+    fn answer_management(&mut self, i: usize, len: usize, buf: &[u8]) {
+        let Some(port) = self.instance.ports().get(i) else {
+            return;
+        };
+        let receiver = port.identity();
+        let data = buf.get(..len).unwrap_or_default();
+        let answers = self.mgmt.answers(&self.instance, data, receiver);
+        for a in answers {
+            if let Some(p) = self.ports.get(i)
+                && let Err(e) = p.sockets.send(&a, Destination::Primary, false)
+            {
+                self.line(&format!("send error: {e}"));
+            }
+        }
     }
 
     fn after_input(&mut self) -> Result<(), DaemonError> {
@@ -334,6 +372,7 @@ impl Daemon {
             }
         }
         while let Some(e) = self.instance.poll_event() {
+            self.mgmt.note_event(&e);
             let now = monotonic_now();
             let report =
                 self.steering

@@ -16,7 +16,8 @@ use super::clock::DaemonClock;
 use super::management::{self, Management};
 use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
-use crate::clock::ClockError;
+use super::sysync::{SyncDirection, SystemSync};
+use crate::clock::{ClockError, SystemClock, UtcOffset};
 use crate::config::{Config, Timestamping};
 use crate::net::{self, NetError, NetOptions, PortSockets, TxTracker};
 
@@ -75,6 +76,11 @@ struct PortIo {
     tx: TxTracker<TxContext>,
     interface: String,
     number: u16,
+    /// Receive stamps are taken this long after the frame crossed the
+    /// reference plane (ptp4l `ingressLatency`): subtracted.
+    ingress_latency: Duration,
+    /// Transmit stamps are taken this long before (ptp4l `egressLatency`): added.
+    egress_latency: Duration,
 }
 
 /// What a run measured, for the lab summary.
@@ -104,6 +110,8 @@ pub struct Daemon {
     log: Box<dyn Write>,
     /// PTP management: local socket and answers on the ports.
     mgmt: Management,
+    /// The system clock following the PHC (`[clock] sync-system`).
+    system_sync: Option<(SystemSync, SystemClock)>,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -171,9 +179,24 @@ impl Daemon {
                 tx: TxTracker::new(64),
                 interface: p.interface.clone(),
                 number: u16::try_from(i + 1).unwrap_or(u16::MAX),
+                ingress_latency: Duration::from_nanos_f64(p.ingress_latency.as_secs_f64() * 1e9),
+                egress_latency: Duration::from_nanos_f64(p.egress_latency.as_secs_f64() * 1e9),
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
+        let system_sync =
+            (config.clock.sync_system && matches!(clock, DaemonClock::Phc(_))).then(|| {
+                let utc = config.utc_offset.unwrap_or(37);
+                (
+                    SystemSync::new(
+                        SyncDirection::PhcToSystem,
+                        &config.servo_config(),
+                        utc,
+                        Duration::from_secs(1),
+                    ),
+                    SystemClock::new(UtcOffset::new(utc)),
+                )
+            });
         let mgmt = Management::from_config(config).map_err(DaemonError::Config)?;
         let default_ds = config.default_ds(identity);
         let mut time_properties = config.time_properties_ds(None);
@@ -204,6 +227,7 @@ impl Daemon {
             run: RunSummary::default(),
             log,
             mgmt,
+            system_sync,
         })
     }
 
@@ -298,8 +322,9 @@ impl Daemon {
             let Some((ctx, kts)) = port.tx.resolve(&ts) else {
                 continue;
             };
+            let egress = port.egress_latency;
             if let Some(t) = self.clock.to_ptp(kts) {
-                self.instance.handle_send_timestamp(i, ctx, t, now);
+                self.instance.handle_send_timestamp(i, ctx, t + egress, now);
             }
         }
         loop {
@@ -314,7 +339,11 @@ impl Daemon {
                     break;
                 }
             };
-            let rx = r.timestamp.and_then(|k| self.clock.to_ptp(k));
+            let ingress = port.ingress_latency;
+            let rx = r
+                .timestamp
+                .and_then(|k| self.clock.to_ptp(k))
+                .map(|t| t - ingress);
             let data = buf.get(..r.len).unwrap_or_default();
             // Bad input is counted by the port and dropped.
             let _ = self.instance.handle_receive(i, data, rx, now);
@@ -421,6 +450,24 @@ impl Daemon {
     }
 
     fn periodic(&mut self, now: Instant) {
+        if let (Some((sync, system)), DaemonClock::Phc(phc)) =
+            (self.system_sync.as_mut(), &self.clock)
+            && now >= sync.next_due()
+        {
+            let text = match sync.tick(phc.device(), system, now) {
+                Ok(Some(r)) => Some(format!(
+                    "CLOCK_REALTIME phc offset {:>9} s{} delay {:>6}",
+                    r.offset.nanos_floor(),
+                    r.state.ptp4l_code(),
+                    r.delay.nanos_floor()
+                )),
+                Ok(None) => None,
+                Err(e) => Some(format!("CLOCK_REALTIME follows the PHC: {e}")),
+            };
+            if let Some(t) = text {
+                self.line(&t);
+            }
+        }
         if let Some(interval) = self.summary_interval
             && now >= self.next_summary
         {

@@ -18,6 +18,12 @@
 //!   (only `core` is used).
 //! - [`falseticker`]: the per-source truechimer/falseticker bookkeeping. It is
 //!   sans-IO (the caller passes `now`) and uses `alloc` for its map.
+//! - [`shm`]: publication of the resulting bound to applications: a
+//!   seqlocked shared-memory time file ([`shm::Publisher`]), its reader
+//!   ([`shm::Client`]: `now() -> {earliest, latest, status}`) and a writer of
+//!   ClockBound's v2 layout. The only module with `unsafe` code (mmap and
+//!   clock reads, in `shm/sys.rs`); written up in
+//!   `docs/algorithm/publication.md`.
 //!
 //! The algorithm, its proof and its relation to Marzullo's algorithm, NTP's
 //! selection and Welch-Lynch are written up in `docs/algorithm/intersection.md`.
@@ -35,6 +41,7 @@ extern crate alloc;
 
 pub mod falseticker;
 pub mod intersect;
+pub mod shm;
 
 pub use falseticker::{Event, FalsetickerTracker, SourceRecord};
 pub use intersect::{

@@ -112,6 +112,8 @@ pub struct Daemon {
     mgmt: Management,
     /// The system clock following the PHC (`[clock] sync-system`).
     system_sync: Option<(SystemSync, SystemClock)>,
+    /// The local clock keeps UTC (software time stamps).
+    utc_timescale: bool,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -142,6 +144,18 @@ fn transport(t: crate::config::Transport) -> net::Transport {
         crate::config::Transport::UdpIpv6 => net::Transport::UdpIpv6,
         crate::config::Transport::Ethernet => net::Transport::Ethernet,
     }
+}
+
+/// How far a UTC local clock is behind a parent on the PTP timescale by
+/// definition: currentUtcOffset when the parent announces the PTP timescale
+/// with a valid offset and the local clock keeps UTC; `None` otherwise.
+fn utc_shift(
+    tp: &statime::datasets::TimePropertiesDS,
+    local_is_utc: bool,
+    grandmaster: bool,
+) -> Option<Duration> {
+    (local_is_utc && !grandmaster && tp.ptp_timescale && tp.current_utc_offset_valid)
+        .then(|| Duration::from_secs(i64::from(tp.current_utc_offset)))
 }
 
 impl Daemon {
@@ -228,6 +242,7 @@ impl Daemon {
             log,
             mgmt,
             system_sync,
+            utc_timescale: config.software_timestamping(),
         })
     }
 
@@ -401,6 +416,7 @@ impl Daemon {
             }
         }
         while let Some(e) = self.instance.poll_event() {
+            let e = self.utc_correct(e);
             self.mgmt.note_event(&e);
             let now = monotonic_now();
             let report =
@@ -409,6 +425,40 @@ impl Daemon {
             self.log_event(&e, report);
         }
         Ok(())
+    }
+
+    /// With software time stamps the local clock keeps UTC (as linuxptp's
+    /// CLOCK_REALTIME does). A parent that serves the PTP timescale (TAI)
+    /// with a valid currentUtcOffset is then TAI - UTC ahead of us by
+    /// definition, not by error: remove that from the measured offset
+    /// (IEEE 1588-2019 clause 7.2.3, 8.2.4.2; linuxptp's `clock_utc_correct`).
+    fn utc_correct(&self, e: InstanceEvent) -> InstanceEvent {
+        let tp = &self.instance.data_sets().time_properties;
+        let Some(shift) = utc_shift(tp, self.utc_timescale, self.is_grandmaster()) else {
+            return e;
+        };
+        match e {
+            InstanceEvent::Measurement {
+                port,
+                mut measurement,
+            } => {
+                measurement.offset += shift;
+                InstanceEvent::Measurement { port, measurement }
+            }
+            InstanceEvent::Exchange {
+                port,
+                mut measurement,
+            } => {
+                measurement.offset += shift;
+                InstanceEvent::Exchange { port, measurement }
+            }
+            other => other,
+        }
+    }
+
+    fn is_grandmaster(&self) -> bool {
+        let ds = self.instance.data_sets();
+        ds.parent.grandmaster_identity == ds.default.clock_identity
     }
 
     fn log_event(&mut self, e: &InstanceEvent, report: Option<SteeringReport>) {
@@ -484,5 +534,45 @@ impl Daemon {
                 self.run.true_errors.push(err.nanos_f64());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use statime::datasets::TimePropertiesDS;
+
+    #[test]
+    fn utc_shift_only_for_a_tai_parent_and_a_utc_clock() {
+        let mut tp = TimePropertiesDS {
+            current_utc_offset: 37,
+            current_utc_offset_valid: true,
+            ptp_timescale: true,
+            ..TimePropertiesDS::default()
+        };
+        assert_eq!(utc_shift(&tp, true, false), Some(Duration::from_secs(37)));
+        assert_eq!(
+            utc_shift(&tp, false, false),
+            None,
+            "a TAI clock (PHC) needs no shift"
+        );
+        assert_eq!(
+            utc_shift(&tp, true, true),
+            None,
+            "the grandmaster follows nobody"
+        );
+        tp.current_utc_offset_valid = false;
+        assert_eq!(
+            utc_shift(&tp, true, false),
+            None,
+            "an offset not marked valid is not used"
+        );
+        tp.current_utc_offset_valid = true;
+        tp.ptp_timescale = false;
+        assert_eq!(
+            utc_shift(&tp, true, false),
+            None,
+            "ARB (ptp4l -S) is served as is"
+        );
     }
 }

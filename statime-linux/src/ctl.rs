@@ -65,6 +65,12 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         seconds: u32,
     },
+    /// Read the time the daemon publishes (`[observability] time-file`):
+    /// `earliest latest status`, nanoseconds since the Unix epoch (UTC).
+    Now {
+        /// The time file.
+        path: PathBuf,
+    },
 }
 
 /// A sample of real linuxptp 3.1.1 traffic (see
@@ -155,6 +161,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
             err,
         )),
         Command::Lab { seconds } => crate::lab::lab(seconds, out, err),
+        Command::Now { path } => now(&path, out, err),
     }
 }
 
@@ -244,4 +251,31 @@ fn decode(
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+fn now(path: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let client = match bft_overlay::shm::Client::open(path) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "statime-ctl now: {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    };
+    match client.now() {
+        Ok(t) => {
+            let _ = writeln!(
+                out,
+                "earliest {} latest {} status {:?} half-width {} ns",
+                t.earliest,
+                t.latest,
+                t.status,
+                (i128::from(t.latest) - i128::from(t.earliest)) / 2
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(err, "statime-ctl now: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
 }

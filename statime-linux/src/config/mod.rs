@@ -459,6 +459,10 @@ pub struct ObservabilitySettings {
     pub management_socket: Option<PathBuf>,
     /// File mode of the management socket (default 0o660).
     pub management_socket_permissions: u32,
+    /// Shared-memory file publishing `{earliest, latest, status}` for
+    /// applications (`statime-ctl now`, the `bft_overlay::shm::Client`)
+    /// (default none).
+    pub time_file: Option<PathBuf>,
 }
 
 impl Default for ObservabilitySettings {
@@ -469,6 +473,7 @@ impl Default for ObservabilitySettings {
             metrics_listen: None,
             management_socket: None,
             management_socket_permissions: 0o660,
+            time_file: None,
         }
     }
 }

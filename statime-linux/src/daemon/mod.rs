@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod management;
 pub mod ptp4l_log;
+pub mod publish;
 mod run;
 pub mod sys;
 pub mod sysync;

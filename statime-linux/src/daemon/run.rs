@@ -15,6 +15,7 @@ use statime::wire::ClockIdentity;
 use super::clock::DaemonClock;
 use super::management::{self, Management};
 use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
+use super::publish::TimePublisher;
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
 use super::sysync::{SyncDirection, SystemSync};
 use crate::clock::{ClockError, SystemClock, UtcOffset};
@@ -114,6 +115,8 @@ pub struct Daemon {
     system_sync: Option<(SystemSync, SystemClock)>,
     /// The local clock keeps UTC (software time stamps).
     utc_timescale: bool,
+    /// The time file for applications (`[observability] time-file`).
+    time_publisher: Option<TimePublisher>,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -212,6 +215,17 @@ impl Daemon {
                 )
             });
         let mgmt = Management::from_config(config).map_err(DaemonError::Config)?;
+        let clock_utc_offset = if config.software_timestamping() {
+            0
+        } else {
+            config.utc_offset.unwrap_or(37)
+        };
+        let time_publisher = match &config.observability.time_file {
+            Some(path) => {
+                Some(TimePublisher::create(path, clock_utc_offset).map_err(DaemonError::Config)?)
+            }
+            None => None,
+        };
         let default_ds = config.default_ds(identity);
         let mut time_properties = config.time_properties_ds(None);
         if config.software_timestamping() {
@@ -243,6 +257,7 @@ impl Daemon {
             mgmt,
             system_sync,
             utc_timescale: config.software_timestamping(),
+            time_publisher,
         })
     }
 
@@ -487,6 +502,9 @@ impl Daemon {
             InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
         }
         if let Some(r) = report {
+            if let Some(p) = self.time_publisher.as_mut() {
+                let _ = p.publish(&self.clock, &r);
+            }
             self.run.samples += 1;
             if r.state.is_locked() && self.run.time_to_lock.is_none() {
                 self.run.time_to_lock = Some((monotonic_now() - self.started).secs_f64());

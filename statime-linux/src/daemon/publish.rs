@@ -1,0 +1,81 @@
+//! Publishing the time with an error bound for applications (the
+//! `bft_overlay::shm` file; `statime-ctl now` reads it).
+//!
+//! After each measurement the true time lies within the measured offset
+//! plus or minus the exchange's mean path delay: both one-way delays are
+//! non-negative and sum to twice the mean, so their asymmetry, the only
+//! error a timestamped exchange cannot see, is at most the mean path delay
+//! (IEEE 1588-2019 clause 11.6 and annex on asymmetry). Between
+//! measurements the bound grows with [`MAX_DRIFT_PPB`].
+
+use std::path::Path;
+
+use bft_overlay::shm::{Publisher, Snapshot, Status, clock_monotonic_raw_ns, clock_realtime_ns};
+use statime::steering::SteeringReport;
+use statime::time::Duration;
+
+use super::clock::DaemonClock;
+
+/// Drift assumed between updates: a steered clock drifts far less, but the
+/// bound must hold if the daemon stalls (15 ppm, as ClockBound assumes).
+pub const MAX_DRIFT_PPB: u32 = 15_000;
+/// Readers report Unknown when no update came for this long.
+pub const VOID_AFTER: Duration = Duration::from_secs(10);
+
+/// The publisher of one daemon.
+pub struct TimePublisher {
+    publisher: Publisher,
+    /// TAI - UTC of the clock's timescale (0 when it keeps UTC).
+    clock_utc_offset: i16,
+}
+
+impl TimePublisher {
+    /// Create (or replace) the file at `path`.
+    ///
+    /// # Errors
+    /// A one-line reason naming the path.
+    pub fn create(path: &Path, clock_utc_offset: i16) -> Result<Self, String> {
+        let publisher =
+            Publisher::create(path).map_err(|e| format!("time-file {}: {e}", path.display()))?;
+        Ok(Self {
+            publisher,
+            clock_utc_offset,
+        })
+    }
+
+    /// Publish after a servo sample; `None` for clocks this cannot map onto
+    /// CLOCK_MONOTONIC_RAW (a PHC).
+    pub fn publish(&mut self, clock: &DaemonClock, r: &SteeringReport) -> Option<()> {
+        let raw = clock_monotonic_raw_ns()?;
+        let clock_now_utc_ns: i128 = match clock {
+            DaemonClock::Virtual(v) => {
+                let t = v.time_at_raw(i128::from(raw)).ok()?;
+                (t.fixed_nanos().to_bits() >> 32) as i128
+                    - i128::from(self.clock_utc_offset) * 1_000_000_000
+            }
+            DaemonClock::System(_) | DaemonClock::ObserveOnly(_) => {
+                i128::from(clock_realtime_ns()?)
+            }
+            DaemonClock::Phc(_) => return None,
+        };
+        // offset = clock - master: the master's time is the clock minus it.
+        let mid = clock_now_utc_ns - r.offset.nanos_floor();
+        let bound = r.path_delay.abs().nanos_floor().unsigned_abs() + 1;
+        let snapshot = Snapshot {
+            as_of_raw_ns: u64::try_from(raw).ok()?,
+            time_at_as_of_ns: i64::try_from(mid).ok()?,
+            freq_offset: 0,
+            bound_ns: u64::try_from(bound).ok()?,
+            max_drift_ppb: MAX_DRIFT_PPB,
+            void_after_raw_ns: u64::try_from(raw).ok()?
+                + VOID_AFTER.nanos_floor().unsigned_abs() as u64,
+            status: if r.state.is_locked() {
+                Status::Synchronized
+            } else {
+                Status::Unknown
+            },
+            tai_offset_s: 37,
+        };
+        self.publisher.publish(&snapshot).ok()
+    }
+}

@@ -76,7 +76,9 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
-        let id = std::process::id();
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{}{n}", std::process::id());
         let net = Self {
             ns: [format!("smgmt{id}a"), format!("smgmt{id}b")],
             iface: [format!("mgm{id}a"), format!("mgm{id}b")],
@@ -399,4 +401,69 @@ fn pmc_queries_our_daemon() {
     }
     assert!(daemon.stop(), "the daemon stops on SIGTERM");
     assert!(!socket.exists(), "the daemon removes its socket on exit");
+}
+
+#[test]
+fn pmc_set_when_enabled() {
+    if !ready() {
+        return;
+    }
+    let net = Net::new();
+    let socket = net.dir.join("management");
+    let toml = config(&net.iface[0], &socket).replace(
+        "management-socket-permissions = 0o600\n",
+        "management-socket-permissions = 0o600\nmanagement-allow-set = true\n",
+    );
+    assert!(toml.contains("management-allow-set = true"));
+    let cfg = net.dir.join("statime.toml");
+    std::fs::write(&cfg, &toml).expect("write config");
+    let log = net.dir.join("statime.log");
+    let out = std::fs::File::create(&log).expect("log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", &net.ns[0], env!("CARGO_BIN_EXE_statime")])
+        .args(["-c", &cfg.display().to_string(), "--duration", "30s"])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .spawn()
+        .expect("start statime");
+    let mut daemon = Daemon { child, log };
+    let uds = socket.display().to_string();
+    let local = ["-u", "-b", "0", "-d", "3", "-s", uds.as_str()];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let o = pmc(&net.ns[0], &local, "GET PRIORITY1");
+        if fields(&o).get("priority1").is_some_and(|p| p == "77") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "daemon not answering:\n{}",
+            daemon.log()
+        );
+        thread::sleep(Duration::from_millis(250));
+    }
+    let o = pmc(&net.ns[0], &local, "SET PRIORITY1 50");
+    check(
+        &fields(&o),
+        &[("priority1", "50")],
+        "SET PRIORITY1 answer",
+        &o,
+    );
+    // The change is in defaultDS and, as grandmaster, in parentDS.
+    let o = pmc(&net.ns[0], &local, "GET DEFAULT_DATA_SET");
+    check(
+        &fields(&o),
+        &[("priority1", "50")],
+        "DEFAULT_DATA_SET after SET",
+        &o,
+    );
+    let o = pmc(&net.ns[0], &local, "GET PARENT_DATA_SET");
+    check(
+        &fields(&o),
+        &[("grandmasterPriority1", "50")],
+        "PARENT_DATA_SET after SET",
+        &o,
+    );
+    assert!(daemon.stop(), "the daemon stops on SIGTERM");
 }

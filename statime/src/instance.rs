@@ -196,6 +196,20 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
         self.collect(now);
     }
 
+    /// Change defaultDS (a management SET of PRIORITY1, PRIORITY2 or DOMAIN,
+    /// clause 15.5.3.3) and run the state decision at once, so that the
+    /// change reaches the Announces and the BMCA (clause 9.2.6.9).
+    pub fn change_default_ds(&mut self, change: impl FnOnce(&mut DefaultDS), now: Instant) {
+        change(&mut self.ds.default);
+        if self.ds.parent.grandmaster_identity == self.ds.default.clock_identity {
+            // As grandmaster the parentDS mirrors defaultDS (table 30).
+            self.ds
+                .apply_grandmaster_update(&self.local_time_properties);
+        }
+        self.state_decision(now);
+        self.collect(now);
+    }
+
     /// Record the servo's view in currentDS (clause 8.2.2.3, 8.2.2.4).
     pub fn update_current(&mut self, offset_from_master: TimeInterval, mean_delay: TimeInterval) {
         self.ds.current.offset_from_master = offset_from_master;

@@ -459,6 +459,9 @@ pub struct ObservabilitySettings {
     pub management_socket: Option<PathBuf>,
     /// File mode of the management socket (default 0o660).
     pub management_socket_permissions: u32,
+    /// Accept management SET of PRIORITY1, PRIORITY2 and DOMAIN (default
+    /// false: SET is refused with MANAGEMENT_ERROR_STATUS NOT_SETABLE).
+    pub management_allow_set: bool,
     /// Shared-memory file publishing `{earliest, latest, status}` for
     /// applications (`statime-ctl now`, the `bft_overlay::shm::Client`)
     /// (default none).
@@ -473,6 +476,7 @@ impl Default for ObservabilitySettings {
             metrics_listen: None,
             management_socket: None,
             management_socket_permissions: 0o660,
+            management_allow_set: false,
             time_file: None,
         }
     }

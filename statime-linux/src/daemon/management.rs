@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use statime::datasets::PortDS;
 use statime::instance::{InstanceEvent, PtpInstance};
-use statime::management::{InstanceView, ManagementPolicy, PortView, Responder};
+use statime::management::{Change, InstanceView, ManagementPolicy, PortView, Responder};
 use statime::wire::tlv::{TimeStatusNpTlv, TimestampType};
 use statime::wire::{Message, MessageType, PortIdentity};
 
@@ -98,7 +98,10 @@ impl Management {
         let minor_version = config.minor_ptp_version;
         Ok(Self {
             socket,
-            policy: ManagementPolicy::default(),
+            policy: ManagementPolicy {
+                allow_set: config.observability.management_allow_set,
+                allow_command: false,
+            },
             minor_version,
             ports,
             last_offset_ns: 0,
@@ -171,16 +174,16 @@ impl Management {
     /// `receiver`; empty if it is not for us or not a request.
     pub fn answers<const P: usize>(
         &self,
-        instance: &PtpInstance<P>,
+        instance: &mut PtpInstance<P>,
         data: &[u8],
         receiver: PortIdentity,
     ) -> Vec<Vec<u8>> {
         let Ok(msg) = Message::parse(data) else {
             return Vec::new();
         };
-        self.with_view(instance, |view| {
+        let (out, change) = self.with_view(instance, |view| {
             let Some(r) = Responder::new(&msg, view, self.policy, receiver) else {
-                return Vec::new();
+                return (Vec::new(), None);
             };
             let mut out = Vec::new();
             for n in 0..r.count() {
@@ -191,12 +194,24 @@ impl Management {
                     out.push(b.to_vec());
                 }
             }
-            out
-        })
+            (out, r.change())
+        });
+        if let Some(c) = change {
+            let now = super::sys::monotonic_now();
+            instance.change_default_ds(
+                |ds| match c {
+                    Change::Priority1(v) => ds.priority1 = v,
+                    Change::Priority2(v) => ds.priority2 = v,
+                    Change::Domain(v) => ds.domain_number = v,
+                },
+                now,
+            );
+        }
+        out
     }
 
     /// Answer every request queued on the local socket.
-    pub fn serve_socket<const P: usize>(&self, instance: &PtpInstance<P>) {
+    pub fn serve_socket<const P: usize>(&self, instance: &mut PtpInstance<P>) {
         let Some((socket, _)) = &self.socket else {
             return;
         };

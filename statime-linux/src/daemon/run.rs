@@ -328,7 +328,7 @@ impl Daemon {
                 .collect();
             for i in touched {
                 if i == MGMT_FD {
-                    self.mgmt.serve_socket(&self.instance);
+                    self.mgmt.serve_socket(&mut self.instance);
                     continue;
                 }
                 self.drain_port(i, now, &mut buf)?;
@@ -393,7 +393,7 @@ impl Daemon {
         };
         let receiver = port.identity();
         let data = buf.get(..len).unwrap_or_default();
-        let answers = self.mgmt.answers(&self.instance, data, receiver);
+        let answers = self.mgmt.answers(&mut self.instance, data, receiver);
         for a in answers {
             if let Some(p) = self.ports.get(i)
                 && let Err(e) = p.sockets.send(&a, Destination::Primary, false)

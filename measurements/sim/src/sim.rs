@@ -55,19 +55,8 @@ pub fn identity(index: usize) -> ClockIdentity {
 
 /// Short names of port states for tables and CSV.
 #[must_use]
-pub fn state_name(s: PortState) -> &'static str {
-    match s {
-        PortState::Initializing => "INITIALIZING",
-        PortState::Faulty => "FAULTY",
-        PortState::Disabled => "DISABLED",
-        PortState::Listening => "LISTENING",
-        PortState::PreMaster => "PRE_MASTER",
-        PortState::Master => "MASTER",
-        PortState::Passive => "PASSIVE",
-        PortState::Uncalibrated => "UNCALIBRATED",
-        PortState::Slave => "SLAVE",
-        _ => "UNKNOWN",
-    }
+pub const fn state_name(s: PortState) -> &'static str {
+    s.name()
 }
 
 /// What one run is asked to do.

@@ -8,19 +8,8 @@ use statime::wire::tlv::PortState;
 
 /// ptp4l's name of a port state.
 #[must_use]
-pub fn state_name(s: PortState) -> &'static str {
-    match s {
-        PortState::Initializing => "INITIALIZING",
-        PortState::Faulty => "FAULTY",
-        PortState::Disabled => "DISABLED",
-        PortState::Listening => "LISTENING",
-        PortState::PreMaster => "PRE_MASTER",
-        PortState::Master => "MASTER",
-        PortState::Passive => "PASSIVE",
-        PortState::Uncalibrated => "UNCALIBRATED",
-        PortState::Slave => "SLAVE",
-        PortState::Unknown(_) => "UNKNOWN",
-    }
+pub const fn state_name(s: PortState) -> &'static str {
+    s.name()
 }
 
 /// `master offset %10d s%d freq %+7.0f path delay %9d` (ptp4l's per-sample line).

@@ -75,6 +75,26 @@ wire_enum! {
     }
 }
 
+impl PortState {
+    /// The state's name as IEEE 1588-2019 and linuxptp print it
+    /// (`UNCALIBRATED`, `PRE_MASTER`...); `UNKNOWN` for other values.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Initializing => "INITIALIZING",
+            Self::Faulty => "FAULTY",
+            Self::Disabled => "DISABLED",
+            Self::Listening => "LISTENING",
+            Self::PreMaster => "PRE_MASTER",
+            Self::Master => "MASTER",
+            Self::Passive => "PASSIVE",
+            Self::Uncalibrated => "UNCALIBRATED",
+            Self::Slave => "SLAVE",
+            Self::Unknown(_) => "UNKNOWN",
+        }
+    }
+}
+
 pub(crate) fn read_i8(r: &mut Reader<'_>) -> Result<i8> {
     r.u8().map(|v| v as i8)
 }

@@ -33,6 +33,9 @@ pub struct SteeringReport {
     pub frequency_ppb: f64,
     /// Whether the clock was stepped.
     pub stepped: bool,
+    /// The servo rejected the sample as an outlier (it changed nothing):
+    /// do not log it as a measurement or publish time from it.
+    pub rejected: bool,
 }
 
 /// A servo bound to an instance and a clock.
@@ -45,6 +48,8 @@ pub struct Steering {
     exchanges_seen: bool,
     frequency_ppb: f64,
     slave_ports: u32,
+    /// The parent port the servo is tracking.
+    parent: Option<crate::wire::PortIdentity>,
 }
 
 impl Steering {
@@ -58,6 +63,7 @@ impl Steering {
             exchanges_seen: false,
             frequency_ppb: current_frequency_ppb,
             slave_ports: 0,
+            parent: None,
         }
     }
 
@@ -73,6 +79,7 @@ impl Steering {
             exchanges_seen: false,
             frequency_ppb: current_frequency_ppb,
             slave_ports: 0,
+            parent: None,
         }
     }
 
@@ -129,12 +136,17 @@ impl Steering {
                 )
             }
             InstanceEvent::ParentChanged => {
-                // A new parent to follow: start afresh (the clock keeps its
-                // frequency). With no parent the servo stays in holdover.
-                self.exchanges_seen = false;
-                if self.slave_ports > 0 {
+                // A new parent port to follow: start afresh (the clock keeps
+                // its frequency). A change of the grandmaster's attributes
+                // announced by the same parent (or a single forged Announce
+                // saying so) is no reason to drop the lock. With no parent
+                // the servo stays in holdover.
+                let parent = instance.data_sets().parent.parent_port_identity;
+                if self.slave_ports > 0 && self.parent.is_some_and(|p| p != parent) {
+                    self.exchanges_seen = false;
                     self.servo.reset();
                 }
+                self.parent = Some(parent);
                 Ok(None)
             }
             InstanceEvent::PortState { from, to, .. } => {
@@ -178,7 +190,9 @@ impl Steering {
             local_time: m.ingress,
             now: applied_at,
         };
+        let rejected_before = self.servo.stats().rejected;
         let out = self.servo.sample(sample);
+        let rejected = self.servo.stats().rejected > rejected_before;
         let stepped = matches!(out.action, ServoAction::Step { .. });
         self.apply(out.action, clock)?;
         if stepped {
@@ -200,6 +214,7 @@ impl Steering {
             state: out.state,
             frequency_ppb: self.frequency_ppb,
             stepped,
+            rejected,
         }))
     }
 

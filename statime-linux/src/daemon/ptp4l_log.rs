@@ -140,6 +140,7 @@ mod tests {
             state: ServoState::Locked,
             frequency_ppb: freq,
             stepped: false,
+            rejected: false,
         }
     }
 

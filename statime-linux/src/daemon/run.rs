@@ -93,6 +93,8 @@ pub struct RunSummary {
     pub true_errors: Vec<f64>,
     /// Servo samples taken.
     pub samples: u64,
+    /// Samples the servo rejected as outliers.
+    pub rejected: u64,
 }
 
 /// The running daemon.
@@ -117,6 +119,8 @@ pub struct Daemon {
     utc_timescale: bool,
     /// The time file for applications (`[observability] time-file`).
     time_publisher: Option<TimePublisher>,
+    /// Rate limit of the "rejected outlier" line.
+    next_rejected_log: Instant,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -258,6 +262,7 @@ impl Daemon {
             system_sync,
             utc_timescale: config.software_timestamping(),
             time_publisher,
+            next_rejected_log: now,
         })
     }
 
@@ -500,6 +505,23 @@ impl Daemon {
                 }
             }
             InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
+        }
+        if let Some(r) = report.filter(|r| r.rejected) {
+            // An outlier the servo refused (a forged or disturbed sample):
+            // counted, logged at most once per second, never published.
+            self.run.rejected += 1;
+            let now = monotonic_now();
+            if now >= self.next_rejected_log {
+                self.next_rejected_log = now + Duration::from_secs(1);
+                let text = format!(
+                    "rejected outlier: offset {} ns path delay {} ns ({} so far)",
+                    r.offset.nanos_floor(),
+                    r.path_delay.nanos_floor(),
+                    self.run.rejected
+                );
+                self.line(&text);
+            }
+            return;
         }
         if let Some(r) = report {
             if let Some(p) = self.time_publisher.as_mut() {

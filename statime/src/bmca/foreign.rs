@@ -37,12 +37,16 @@ pub enum AnnounceVerdict {
     /// clause 9.3.2.5 a).
     OwnClock,
     /// stepsRemoved is maxStepsRemoved (255 by default) or more (clause
-    /// 9.3.2.5 d). The sender's record, if any, was removed.
+    /// 9.3.2.5 d). Ignored; the sender's record, if any, is kept (it ages
+    /// out if the sender really changed).
     StepsRemovedTooLarge,
     /// The PATH_TRACE TLV contains this clock's identity: the Announce went
-    /// round a loop (clause 16.2.3). The sender's record, if any, was
-    /// removed.
+    /// round a loop (clause 16.2.3). Ignored; the sender's record is kept.
     PathTraceLoop,
+    /// A known sender announced different grandmaster or time properties:
+    /// held until the next Announce confirms them (one stray or forged
+    /// Announce cannot change what this sender stands for).
+    Unconfirmed,
     /// A new foreign master, but every record is qualified or protected;
     /// the Announce was dropped.
     TableFull,
@@ -64,6 +68,19 @@ pub struct ForeignMasterRecord {
     announce: ForeignAnnounce,
     /// Receipt times, newest first; `None` where fewer arrived.
     receipts: [Option<Time>; FOREIGN_MASTER_THRESHOLD],
+    /// Changed contents waiting for a second Announce that repeats them.
+    pending: Option<ForeignAnnounce>,
+}
+
+/// Whether two Announces of one sender say the same about the grandmaster
+/// and the time properties (everything but timestamps and sequence).
+fn same_contents(a: &ForeignAnnounce, b: &ForeignAnnounce) -> bool {
+    let strip = |f: &ForeignAnnounce| {
+        let mut m = f.message;
+        m.origin_timestamp = crate::wire::Timestamp::default();
+        (m, f.flags, f.log_message_interval)
+    };
+    strip(a) == strip(b)
 }
 
 impl ForeignMasterRecord {
@@ -218,12 +235,13 @@ impl<const N: usize> ForeignMasterTable<N> {
         if announce.sender.clock_identity == own {
             return AnnounceVerdict::OwnClock;
         }
+        // Such Announces are not qualified (clause 9.3.2.5, 16.2.3), but a
+        // single one (perhaps forged) must not drop the sender's record: if
+        // the sender really changed, its record ages out of the window.
         if path_trace.is_some_and(|p| p.contains(&own)) {
-            self.remove(announce.sender);
             return AnnounceVerdict::PathTraceLoop;
         }
         if message.steps_removed >= self.max_steps_removed {
-            self.remove(announce.sender);
             return AnnounceVerdict::StepsRemovedTooLarge;
         }
         let window = self.time_window();
@@ -235,6 +253,14 @@ impl<const N: usize> ForeignMasterTable<N> {
             if rec.announce.sequence_id == announce.sequence_id {
                 return AnnounceVerdict::Duplicate;
             }
+            if !same_contents(&rec.announce, &announce) {
+                let confirmed = rec.pending.is_some_and(|p| same_contents(&p, &announce));
+                if !confirmed {
+                    rec.pending = Some(announce);
+                    return AnnounceVerdict::Unconfirmed;
+                }
+            }
+            rec.pending = None;
             rec.announce = announce;
             rec.record(now);
             return AnnounceVerdict::Accepted {
@@ -255,6 +281,7 @@ impl<const N: usize> ForeignMasterTable<N> {
         let mut rec = ForeignMasterRecord {
             announce,
             receipts: [None; FOREIGN_MASTER_THRESHOLD],
+            pending: None,
         };
         rec.record(now);
         let qualified = rec.is_qualified(now, window);

@@ -164,7 +164,11 @@ fn steps_removed_255_dropped() {
         feed(&mut t, pid(1, 1), 1, &m, secs(1)),
         AnnounceVerdict::StepsRemovedTooLarge
     );
-    assert!(t.get(pid(1, 1)).is_none(), "its old record is dropped");
+    assert!(
+        t.get(pid(1, 1)).is_some(),
+        "one such Announce does not drop the record (it ages out instead)"
+    );
+    assert_eq!(t.expire(secs(100)), 1);
     m.steps_removed = u16::MAX;
     assert_eq!(
         feed(&mut t, pid(2, 1), 0, &m, secs(1)),
@@ -219,7 +223,7 @@ fn path_trace_loop_dropped() {
         t.handle_announce(&h1, &m, Some(&looped), secs(1)),
         AnnounceVerdict::PathTraceLoop
     );
-    assert!(t.is_empty());
+    assert_eq!(t.len(), 1, "the looped Announce is ignored, the record kept");
     let empty = PathTraceTlv::from_bytes(&[]).unwrap();
     assert!(
         t.handle_announce(&h1, &m, Some(&empty), secs(1))
@@ -240,8 +244,14 @@ fn erbest_is_best_qualified() {
     assert_eq!(t.erbest(secs(1)).unwrap().sender, pid(3, 1));
     feed(&mut t, pid(1, 1), 1, &msg(1, 0), secs(2));
     assert_eq!(t.erbest(secs(2)).unwrap().sender, pid(1, 1));
-    // The latest Announce of a master is the one compared.
-    feed(&mut t, pid(1, 1), 2, &msg(1, 255), secs(3));
+    // The latest Announce of a master is the one compared, once a second
+    // Announce confirms the change (one alone is held as unconfirmed).
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 2, &msg(1, 255), secs(3)),
+        AnnounceVerdict::Unconfirmed
+    );
+    assert_eq!(t.erbest(secs(3)).unwrap().sender, pid(1, 1));
+    assert!(feed(&mut t, pid(1, 1), 3, &msg(1, 255), secs(3)).is_accepted());
     assert_eq!(t.erbest(secs(3)).unwrap().sender, pid(3, 1));
     assert_eq!(t.iter().count(), 4);
     assert!(t.remove(pid(3, 1)));
@@ -391,4 +401,26 @@ fn flood_of_20000_identities_keeps_real_master() {
         assert!(t.is_qualified(real, now));
     }
     assert!(qualified_fakes >= N - 1);
+}
+
+#[test]
+fn one_changed_announce_is_held_until_confirmed() {
+    let mut t = table::<4>();
+    for seq in 0..2 {
+        feed(&mut t, pid(1, 1), seq, &msg(1, 128), secs(u64::from(seq)));
+    }
+    // A forged or stray Announce from the same sender naming a better
+    // grandmaster changes nothing...
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 2, &msg(7, 0), secs(2)),
+        AnnounceVerdict::Unconfirmed
+    );
+    let best = t.erbest(secs(2)).unwrap();
+    assert_eq!(best.message.grandmaster_priority_1, 128);
+    // ...and the sender's real Announces keep it qualified.
+    assert!(feed(&mut t, pid(1, 1), 3, &msg(1, 128), secs(3)).is_accepted());
+    // A change announced twice in a row is adopted.
+    feed(&mut t, pid(1, 1), 4, &msg(1, 100), secs(4));
+    assert!(feed(&mut t, pid(1, 1), 5, &msg(1, 100), secs(5)).is_accepted());
+    assert_eq!(t.erbest(secs(5)).unwrap().message.grandmaster_priority_1, 100);
 }

@@ -232,6 +232,16 @@ impl<const F: usize> Port<F> {
             return;
         };
         let raw = super::e2e::mean_path_delay(sync.ms, d.sm);
+        // Only once calibrated: before the servo has the frequency, a
+        // frequency error makes the delay of a slow exchange look odd.
+        if self.ds.port_state == PortState::Slave
+            && !plausible_delay(raw, self.delay_filter.median())
+        {
+            // A forged or corrupted timestamp: keep it out of the filter
+            // and away from the servo.
+            bump(&mut self.counters.discarded);
+            return;
+        }
         self.raw_path_delay = Some(raw);
         let filtered = self.delay_filter.push(raw);
         self.mean_path_delay = Some(filtered);
@@ -268,5 +278,32 @@ impl<const F: usize> Port<F> {
             response_origin: t3,
             correction,
         });
+    }
+}
+
+/// Whether a measured mean path delay can be real: not clearly negative,
+/// and not an order of magnitude beyond the recent median (queueing makes
+/// delays vary, but a forged timestamp moves them by milliseconds or
+/// seconds).
+fn plausible_delay(raw: Duration, median: Option<Duration>) -> bool {
+    if raw < Duration::from_nanos(-1_000) {
+        return false;
+    }
+    median.is_none_or(|m| raw <= m.abs() * 10 + Duration::from_nanos(100_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_plausibility() {
+        let us = |n: i64| Duration::from_nanos(n * 1_000);
+        assert!(plausible_delay(us(2), None));
+        assert!(plausible_delay(us(50), None), "no history: anything non-negative");
+        assert!(!plausible_delay(us(-5), None));
+        assert!(plausible_delay(us(27), Some(us(2))), "a queued exchange");
+        assert!(!plausible_delay(us(20_000), Some(us(20))), "20 ms on a 20 us link");
+        assert!(!plausible_delay(Duration::from_secs(5), Some(us(2))));
     }
 }

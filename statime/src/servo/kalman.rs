@@ -220,6 +220,9 @@ pub struct KalmanServo {
     rejects_len: usize,
     consecutive_rejects: usize,
     first_update: bool,
+    /// The lock criterion has been met since the last acquisition: later
+    /// samples keep the lock (hysteresis) until a step or a restart.
+    certain: bool,
     step_threshold_ns: f64,
     first_step_threshold_ns: f64,
     max_frequency: f64,
@@ -259,6 +262,7 @@ impl KalmanServo {
             rejects_len: 0,
             consecutive_rejects: 0,
             first_update: true,
+            certain: false,
             step_threshold_ns: threshold_ns(config.step_threshold),
             first_step_threshold_ns: threshold_ns(config.first_step_threshold),
             max_frequency,
@@ -330,6 +334,7 @@ impl KalmanServo {
             self.x = 0.0;
             self.control();
             self.first_update = false;
+            self.certain = false;
             self.stats.steps += 1;
             self.stable.reset();
             // The delay floor was measured while the clock was far off.
@@ -347,7 +352,8 @@ impl KalmanServo {
         self.control();
         // Locked only once the filter is sure of phase and frequency: right
         // after acquisition the frequency may still be far off.
-        self.state = if self.p00 < LOCK_PHASE_VARIANCE && self.p11 < LOCK_FREQUENCY_VARIANCE {
+        self.certain |= self.p00 < LOCK_PHASE_VARIANCE && self.p11 < LOCK_FREQUENCY_VARIANCE;
+        self.state = if self.certain {
             self.stable.locked(self.x)
         } else {
             self.stable.reset();
@@ -428,6 +434,7 @@ impl KalmanServo {
         self.p11 = 2.0 * r / (dt * dt) + self.p.q_f * dt;
         self.t = sample.local_time;
         self.phase = Phase::Tracking;
+        self.certain = false;
         self.consecutive_rejects = 0;
         self.rejects_len = 0;
         self.applied = 0.0;
@@ -653,6 +660,7 @@ impl super::Servo for KalmanServo {
 
     fn reset(&mut self) {
         self.phase = Phase::Empty;
+        self.certain = false;
         self.consecutive_rejects = 0;
         self.rejects_len = 0;
         self.min_delay.reset();

@@ -223,7 +223,11 @@ fn path_trace_loop_dropped() {
         t.handle_announce(&h1, &m, Some(&looped), secs(1)),
         AnnounceVerdict::PathTraceLoop
     );
-    assert_eq!(t.len(), 1, "the looped Announce is ignored, the record kept");
+    assert_eq!(
+        t.len(),
+        1,
+        "the looped Announce is ignored, the record kept"
+    );
     let empty = PathTraceTlv::from_bytes(&[]).unwrap();
     assert!(
         t.handle_announce(&h1, &m, Some(&empty), secs(1))
@@ -422,5 +426,8 @@ fn one_changed_announce_is_held_until_confirmed() {
     // A change announced twice in a row is adopted.
     feed(&mut t, pid(1, 1), 4, &msg(1, 100), secs(4));
     assert!(feed(&mut t, pid(1, 1), 5, &msg(1, 100), secs(5)).is_accepted());
-    assert_eq!(t.erbest(secs(5)).unwrap().message.grandmaster_priority_1, 100);
+    assert_eq!(
+        t.erbest(secs(5)).unwrap().message.grandmaster_priority_1,
+        100
+    );
 }

@@ -300,10 +300,16 @@ mod tests {
     fn delay_plausibility() {
         let us = |n: i64| Duration::from_nanos(n * 1_000);
         assert!(plausible_delay(us(2), None));
-        assert!(plausible_delay(us(50), None), "no history: anything non-negative");
+        assert!(
+            plausible_delay(us(50), None),
+            "no history: anything non-negative"
+        );
         assert!(!plausible_delay(us(-5), None));
         assert!(plausible_delay(us(27), Some(us(2))), "a queued exchange");
-        assert!(!plausible_delay(us(20_000), Some(us(20))), "20 ms on a 20 us link");
+        assert!(
+            !plausible_delay(us(20_000), Some(us(20))),
+            "20 ms on a 20 us link"
+        );
         assert!(!plausible_delay(Duration::from_secs(5), Some(us(2))));
     }
 }

@@ -48,8 +48,8 @@ pub struct Steering {
     exchanges_seen: bool,
     frequency_ppb: f64,
     slave_ports: u32,
-    /// The parent port the servo is tracking.
-    parent: Option<crate::wire::PortIdentity>,
+    /// The parent port and grandmaster the servo is tracking.
+    parent: Option<(crate::wire::PortIdentity, crate::wire::ClockIdentity)>,
 }
 
 impl Steering {
@@ -136,12 +136,15 @@ impl Steering {
                 )
             }
             InstanceEvent::ParentChanged => {
-                // A new parent port to follow: start afresh (the clock keeps
-                // its frequency). A change of the grandmaster's attributes
-                // announced by the same parent (or a single forged Announce
-                // saying so) is no reason to drop the lock. With no parent
-                // the servo stays in holdover.
-                let parent = instance.data_sets().parent.parent_port_identity;
+                // A new parent port or grandmaster to follow: start afresh
+                // (the clock keeps its frequency); the new time base may be
+                // far from the old. A change of other attributes (priorities,
+                // quality) is no reason to drop the lock, and a single stray
+                // Announce cannot change the grandmaster (the foreign-master
+                // table waits for a confirmation). With no parent the servo
+                // stays in holdover.
+                let ds = &instance.data_sets().parent;
+                let parent = (ds.parent_port_identity, ds.grandmaster_identity);
                 if self.slave_ports > 0 && self.parent.is_some_and(|p| p != parent) {
                     self.exchanges_seen = false;
                     self.servo.reset();

@@ -224,6 +224,23 @@ fn config(iface: &str, socket: &Path) -> String {
     )
 }
 
+/// Our daemon in the first namespace with `toml`, for `duration`.
+fn start_daemon(net: &Net, toml: &str, duration: &str) -> Daemon {
+    let cfg = net.dir.join("statime.toml");
+    std::fs::write(&cfg, toml).expect("write config");
+    let log = net.dir.join("statime.log");
+    let out = std::fs::File::create(&log).expect("log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", &net.ns[0], env!("CARGO_BIN_EXE_statime")])
+        .args(["-c", &cfg.display().to_string(), "--duration", duration])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .spawn()
+        .expect("start statime");
+    Daemon { child, log }
+}
+
 #[test]
 fn pmc_queries_our_daemon() {
     if !ready() {
@@ -233,19 +250,7 @@ fn pmc_queries_our_daemon() {
     let socket = net.dir.join("management");
     let toml = config(&net.iface[0], &socket);
     assert!(toml.contains("kind = \"virtual\""));
-    let cfg = net.dir.join("statime.toml");
-    std::fs::write(&cfg, &toml).expect("write config");
-    let log = net.dir.join("statime.log");
-    let out = std::fs::File::create(&log).expect("log");
-    let child = Command::new("ip")
-        .args(["netns", "exec", &net.ns[0], env!("CARGO_BIN_EXE_statime")])
-        .args(["-c", &cfg.display().to_string(), "--duration", "50s"])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("log"))
-        .stderr(out)
-        .spawn()
-        .expect("start statime");
-    let mut daemon = Daemon { child, log };
+    let mut daemon = start_daemon(&net, &toml, "50s");
 
     let uds = socket.display().to_string();
     let local = ["-u", "-b", "0", "-d", "3", "-s", uds.as_str()];
@@ -415,19 +420,7 @@ fn pmc_set_when_enabled() {
         "management-socket-permissions = 0o600\nmanagement-allow-set = true\n",
     );
     assert!(toml.contains("management-allow-set = true"));
-    let cfg = net.dir.join("statime.toml");
-    std::fs::write(&cfg, &toml).expect("write config");
-    let log = net.dir.join("statime.log");
-    let out = std::fs::File::create(&log).expect("log");
-    let child = Command::new("ip")
-        .args(["netns", "exec", &net.ns[0], env!("CARGO_BIN_EXE_statime")])
-        .args(["-c", &cfg.display().to_string(), "--duration", "30s"])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("log"))
-        .stderr(out)
-        .spawn()
-        .expect("start statime");
-    let mut daemon = Daemon { child, log };
+    let mut daemon = start_daemon(&net, &toml, "30s");
     let uds = socket.display().to_string();
     let local = ["-u", "-b", "0", "-d", "3", "-s", uds.as_str()];
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -289,6 +289,18 @@ impl Daemon {
         self.after_input()?;
         let end = duration.map(|d| start + d);
         let mut buf = [0u8; 2048];
+        // The descriptors are fixed for the daemon's life: every port's
+        // sockets, then the management socket tagged with MGMT_FD.
+        let fds: Vec<(usize, std::os::fd::RawFd)> = self
+            .ports
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
+            .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
+            .collect();
+        let raw: Vec<_> = fds.iter().map(|(_, fd)| *fd).collect();
+        let mut ready = vec![Readiness::default(); raw.len()];
+        let mut touched = Vec::with_capacity(fds.len());
         loop {
             if stop_requested() {
                 self.line("stopping on signal");
@@ -308,30 +320,19 @@ impl Daemon {
             }
             let wait = (deadline - now).nanos_floor().max(0);
             let timeout_ms = i32::try_from((wait + 999_999) / 1_000_000).unwrap_or(1000);
-            let fds: Vec<(usize, std::os::fd::RawFd)> = self
-                .ports
-                .iter()
-                .enumerate()
-                .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
-                .collect();
-            // Management: the local socket, tagged with MGMT_FD.
-            let fds: Vec<_> = fds
-                .into_iter()
-                .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
-                .collect();
-            let raw: Vec<_> = fds.iter().map(|(_, fd)| *fd).collect();
-            let mut ready = vec![Readiness::default(); raw.len()];
+            ready.fill(Readiness::default());
             if !poll(&raw, timeout_ms, &mut ready)? {
                 continue; // a signal: the loop head checks the flag
             }
             let now = monotonic_now();
-            let touched: Vec<usize> = fds
-                .iter()
-                .zip(&ready)
-                .filter(|(_, r)| r.readable || r.error_queue)
-                .map(|((i, _), _)| *i)
-                .collect();
-            for i in touched {
+            touched.clear();
+            touched.extend(
+                fds.iter()
+                    .zip(&ready)
+                    .filter(|(_, r)| r.readable || r.error_queue)
+                    .map(|((i, _), _)| *i),
+            );
+            for &i in &touched {
                 if i == MGMT_FD {
                     self.mgmt.serve_socket(&mut self.instance);
                     continue;

@@ -65,6 +65,24 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         seconds: u32,
     },
+    /// Show the running daemon's state from its status socket
+    /// (`[observability] status-socket`): clock, master, servo (offset,
+    /// delay, frequency), ports and counters, published time, overlay.
+    Status {
+        /// The status socket.
+        #[arg(short, long, default_value = DEFAULT_STATUS_SOCKET, conflicts_with = "config")]
+        socket: PathBuf,
+        /// Take the socket path from this daemon configuration instead.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// Print the full snapshot as JSON (one object; with `--follow`, one
+        /// line per update).
+        #[arg(long)]
+        json: bool,
+        /// Keep printing on every update until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+    },
     /// Read the time the daemon publishes (`[observability] time-file`):
     /// `earliest latest status`, nanoseconds since the Unix epoch (UTC).
     Now {
@@ -162,6 +180,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
         )),
         Command::Lab { seconds } => crate::lab::lab(seconds, out, err),
         Command::Now { path } => now(&path, out, err),
+        Command::Status {
+            socket,
+            config,
+            json,
+            follow,
+        } => status(&socket, config.as_deref(), json, follow, out, err),
     }
 }
 
@@ -251,6 +275,110 @@ fn decode(
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+/// Where `statime-ctl status` looks when not told (the path the packaged
+/// configuration and systemd unit use).
+pub const DEFAULT_STATUS_SOCKET: &str = "/run/statime/status.sock";
+
+fn status(
+    socket: &std::path::Path,
+    config: Option<&std::path::Path>,
+    json: bool,
+    follow: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    use std::io::{BufRead, BufReader};
+    let path = match config {
+        Some(file) => match crate::config::Config::load(file) {
+            Ok(c) => match c.observability.status_socket {
+                Some(p) => p,
+                None => {
+                    let _ = writeln!(
+                        err,
+                        "{}: no [observability] status-socket configured",
+                        file.display()
+                    );
+                    return ExitCode::from(1);
+                }
+            },
+            Err(e) => {
+                let _ = writeln!(err, "{e}");
+                return ExitCode::from(1);
+            }
+        },
+        None => socket.to_path_buf(),
+    };
+    let mut stream = match std::os::unix::net::UnixStream::connect(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "cannot connect to {}: {e}; is statime running with \
+                 `[observability] status-socket = \"{}\"` (and may this user open it)?",
+                path.display(),
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let request = if follow {
+        stream.write_all(b"follow\n")
+    } else {
+        stream.shutdown(std::net::Shutdown::Write)
+    };
+    if let Err(e) = request {
+        let _ = writeln!(err, "{}: {e}", path.display());
+        return ExitCode::from(1);
+    }
+    let mut got_one = false;
+    for line in BufReader::new(stream).lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = writeln!(err, "{}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        };
+        let snapshot: crate::observe::Snapshot = match serde_json::from_str(&line) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "{}: not a status snapshot: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        };
+        got_one = true;
+        let text = if json && follow {
+            format!("{line}\n")
+        } else if json {
+            let mut t = serde_json::to_string_pretty(&snapshot).unwrap_or(line);
+            t.push('\n');
+            t
+        } else {
+            crate::observe::human::summary(&snapshot)
+        };
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            return ExitCode::SUCCESS; // the reader went away (a pipe to head)
+        }
+        if follow && !json {
+            let _ = writeln!(out);
+        }
+    }
+    if got_one {
+        ExitCode::SUCCESS
+    } else {
+        let _ = writeln!(
+            err,
+            "{}: the daemon closed without a snapshot",
+            path.display()
+        );
+        ExitCode::from(1)
+    }
 }
 
 fn now(path: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {

@@ -9,4 +9,5 @@ pub mod daemon;
 pub mod decode;
 pub mod lab;
 pub mod net;
+pub mod observe;
 pub mod pcap;

@@ -21,6 +21,8 @@ use super::sysync::{SyncDirection, SystemSync};
 use crate::clock::{ClockError, SystemClock, UtcOffset};
 use crate::config::{Config, Timestamping};
 use crate::net::{self, NetError, NetOptions, PortSockets, TxTracker};
+use crate::observe::snapshot::{PortView, SNAPSHOT_VERSION, Snapshot};
+use crate::observe::{ControlPlane, ControlSettings};
 
 /// Poll tag of the management socket among the port indices.
 const MGMT_FD: usize = usize::MAX;
@@ -121,6 +123,14 @@ pub struct Daemon {
     time_publisher: Option<TimePublisher>,
     /// Rate limit of the "rejected outlier" line.
     next_rejected_log: Instant,
+    /// The status socket and metrics endpoint, when configured.
+    control: Option<ControlPlane>,
+    /// The state the control plane shows; kept current only when it runs.
+    snapshot: Snapshot,
+    /// Something the snapshot shows changed since it was last published.
+    snapshot_dirty: bool,
+    /// When the snapshot is next published even if nothing changed.
+    next_snapshot: Instant,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -243,6 +253,44 @@ impl Daemon {
         servo_config.software_timestamping = config.software_timestamping();
         let steering = Steering::new(&servo_config, 0.0);
         let now = monotonic_now();
+        let mut snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            ..Snapshot::default()
+        };
+        snapshot.clock.kind = match &clock {
+            DaemonClock::Virtual(_) => "virtual",
+            DaemonClock::System(_) => "system",
+            DaemonClock::ObserveOnly(_) => "observe-only",
+            DaemonClock::Phc(_) => "phc",
+        }
+        .to_owned();
+        snapshot.clock.device = phc_index
+            .filter(|_| matches!(clock, DaemonClock::Phc(_)))
+            .map(|i| format!("/dev/ptp{i}"));
+        snapshot.publication.time_file = config
+            .observability
+            .time_file
+            .as_ref()
+            .map(|p| p.display().to_string());
+        snapshot.overlay.status = "disabled".to_owned();
+        let o = &config.observability;
+        let control_settings = ControlSettings {
+            status_socket: o
+                .status_socket
+                .clone()
+                .map(|p| (p, o.status_socket_permissions)),
+            metrics_listen: o.metrics_listen,
+        };
+        let control = if control_settings.status_socket.is_some()
+            || control_settings.metrics_listen.is_some()
+        {
+            Some(
+                ControlPlane::start(&control_settings, snapshot.clone())
+                    .map_err(DaemonError::Config)?,
+            )
+        } else {
+            None
+        };
         let summary_interval = (config.logging.summary_interval > 0)
             .then(|| statime::datasets::log_interval_duration(config.logging.summary_interval));
         Ok(Self {
@@ -263,6 +311,10 @@ impl Daemon {
             utc_timescale: config.software_timestamping(),
             time_publisher,
             next_rejected_log: now,
+            control,
+            snapshot,
+            snapshot_dirty: true,
+            next_snapshot: now,
         })
     }
 
@@ -444,8 +496,41 @@ impl Daemon {
                 self.steering
                     .handle_event(&e, &mut self.instance, &mut self.clock, now)?;
             self.log_event(&e, report);
+            self.snapshot_dirty = true;
+        }
+        if self.snapshot_dirty {
+            self.publish_snapshot(monotonic_now());
         }
         Ok(())
+    }
+
+    /// Bring the snapshot up to date and hand it to the control plane.
+    fn publish_snapshot(&mut self, now: Instant) {
+        self.snapshot_dirty = false;
+        self.next_snapshot = now + Duration::from_secs(1);
+        let Some(control) = &self.control else {
+            return;
+        };
+        let s = &mut self.snapshot;
+        s.monotonic_s = now.nanos() as f64 / 1e9;
+        s.uptime_s = (now - self.started).secs_f64();
+        s.set_data_sets(self.instance.data_sets());
+        s.ports = self
+            .instance
+            .ports()
+            .iter()
+            .zip(&self.ports)
+            .map(|(port, io)| PortView::of(port, &io.interface))
+            .collect();
+        s.true_error_s = self.clock.true_error().map(Duration::secs_f64);
+        s.servo.time_to_lock_s = self.run.time_to_lock;
+        control.publish(s.clone());
+    }
+
+    /// The metrics endpoint's bound address (port 0 resolved), when it runs.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.control.as_ref().and_then(ControlPlane::metrics_addr)
     }
 
     /// With software time stamps the local clock keeps UTC (as linuxptp's
@@ -507,6 +592,9 @@ impl Daemon {
             }
             InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
         }
+        if let Some(r) = &report {
+            self.snapshot.note_report(r);
+        }
         if let Some(r) = report.filter(|r| r.rejected) {
             // An outlier the servo refused (a forged or disturbed sample):
             // counted, logged at most once per second, never published.
@@ -525,8 +613,19 @@ impl Daemon {
             return;
         }
         if let Some(r) = report {
-            if let Some(p) = self.time_publisher.as_mut() {
-                let _ = p.publish(&self.clock, &r);
+            if let Some(p) = self.time_publisher.as_mut()
+                && p.publish(&self.clock, &r).is_some()
+            {
+                let pb = &mut self.snapshot.publication;
+                pb.status = Some(
+                    if r.state.is_locked() {
+                        "synchronized"
+                    } else {
+                        "unknown"
+                    }
+                    .to_owned(),
+                );
+                pb.bound_s = Some(r.path_delay.abs().secs_f64());
             }
             self.run.samples += 1;
             if r.state.is_locked() && self.run.time_to_lock.is_none() {
@@ -566,6 +665,9 @@ impl Daemon {
             if let Some(l) = self.summary.take_line() {
                 self.line(&l);
             }
+        }
+        if now >= self.next_snapshot {
+            self.publish_snapshot(now);
         }
         if now >= self.next_true_error {
             self.next_true_error = now + Duration::from_secs(1);

@@ -1,0 +1,145 @@
+//! `statime-ctl status`: the snapshot as a short text for a person.
+
+use std::fmt::Write;
+
+use super::snapshot::Snapshot;
+
+/// Nanoseconds with a sign, or `-` when unknown.
+fn ns(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |s| format!("{:+.0} ns", s * 1e9))
+}
+
+/// The human summary of `s`: clock, parent, servo, ports, publication and
+/// overlay, one topic per line.
+#[must_use]
+pub fn summary(s: &Snapshot) -> String {
+    let mut o = String::new();
+    let c = &s.clock;
+    let device = c
+        .device
+        .as_deref()
+        .map_or_else(String::new, |d| format!(" {d}"));
+    let _ = writeln!(
+        o,
+        "clock      {} ({}{device}) domain {} priority1 {} priority2 {} class {}{}",
+        c.identity,
+        c.kind,
+        c.domain,
+        c.priority1,
+        c.priority2,
+        c.clock_class,
+        if c.slave_only { " slave-only" } else { "" }
+    );
+    if c.is_grandmaster {
+        let _ = writeln!(o, "master     this clock is the grandmaster");
+    } else {
+        let p = &s.parent;
+        let _ = writeln!(
+            o,
+            "master     grandmaster {} class {} priority1 {} via {} ({} steps removed)",
+            p.grandmaster_identity,
+            p.grandmaster_clock_class,
+            p.grandmaster_priority1,
+            p.parent_port_identity,
+            s.current.steps_removed
+        );
+    }
+    let v = &s.servo;
+    let freq = v
+        .frequency_ppb
+        .map_or_else(|| "-".to_owned(), |f| format!("{f:+.0} ppb"));
+    let _ = writeln!(
+        o,
+        "servo      {} offset {} delay {} freq {} ({} samples, {} rejected)",
+        if v.state.is_empty() {
+            "unlocked"
+        } else {
+            &v.state
+        },
+        ns(v.offset_s),
+        ns(v.path_delay_s),
+        freq,
+        v.samples,
+        v.rejected
+    );
+    if let Some(e) = s.true_error_s {
+        let _ = writeln!(o, "true error {:+.0} ns (virtual clock)", e * 1e9);
+    }
+    for p in &s.ports {
+        let c = &p.counters;
+        let rx: u64 = c.rx.values().sum();
+        let tx: u64 = c.tx.values().sum();
+        let _ = writeln!(
+            o,
+            "port {:<5} {} {} {} delay {} rx {} tx {} malformed {} faults {}",
+            p.number,
+            p.interface,
+            p.state,
+            p.delay_mechanism,
+            ns(p.mean_path_delay_s),
+            rx,
+            tx,
+            c.malformed,
+            c.faults
+        );
+    }
+    let pb = &s.publication;
+    if let Some(path) = &pb.time_file {
+        let _ = writeln!(
+            o,
+            "published  {} {} bound {}",
+            path,
+            pb.status.as_deref().unwrap_or("not yet"),
+            ns(pb.bound_s)
+        );
+    }
+    let _ = write!(o, "overlay    {}", s.overlay.status);
+    for src in &s.overlay.sources {
+        let _ = write!(
+            o,
+            "\n  source   {} {} offset {} bound {}",
+            src.name,
+            src.state,
+            ns(Some(src.offset_s)),
+            ns(Some(src.bound_s))
+        );
+    }
+    o.push('\n');
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::snapshot::PortView;
+
+    #[test]
+    fn a_slave_summary_names_master_servo_and_ports() {
+        let mut s = Snapshot::default();
+        s.clock.identity = "020000.fffe.000002".into();
+        s.clock.kind = "virtual".into();
+        s.parent.grandmaster_identity = "020000.fffe.000001".into();
+        s.parent.parent_port_identity = "020000.fffe.000001-1".into();
+        s.current.steps_removed = 1;
+        s.servo.state = "locked".into();
+        s.servo.offset_s = Some(-12e-9);
+        s.servo.frequency_ppb = Some(-49_998.0);
+        s.servo.path_delay_s = Some(35e-6);
+        s.overlay.status = "disabled".into();
+        s.ports.push(PortView {
+            number: 1,
+            interface: "veth1".into(),
+            state: "SLAVE".into(),
+            delay_mechanism: "E2E".into(),
+            ..PortView::default()
+        });
+        let t = summary(&s);
+        assert!(t.contains("grandmaster 020000.fffe.000001"), "{t}");
+        assert!(
+            t.contains("servo      locked offset -12 ns delay +35000 ns freq -49998 ppb"),
+            "{t}"
+        );
+        assert!(t.contains("port 1     veth1 SLAVE E2E"), "{t}");
+        assert!(t.ends_with("overlay    disabled\n"), "{t}");
+    }
+}

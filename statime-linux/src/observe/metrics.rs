@@ -1,0 +1,351 @@
+//! The Prometheus/OpenMetrics view of a [`Snapshot`]
+//! (`[observability] metrics-listen`).
+//!
+//! Names carry their base unit (`_seconds`, `_ratio`); counters end in
+//! `_total`. A fresh registry is filled from the snapshot on every scrape,
+//! so what a scrape shows is exactly one snapshot, never a mix.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use super::snapshot::Snapshot;
+
+/// The content type of [`render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+type Labels = Vec<(&'static str, String)>;
+type GaugeFamily = Family<Labels, Gauge<f64, AtomicU64>>;
+type CounterFamily = Family<Labels, Counter<u64>>;
+
+fn port_labels(number: u16, interface: &str) -> Labels {
+    vec![
+        ("port", number.to_string()),
+        ("interface", interface.to_owned()),
+    ]
+}
+
+fn with(mut labels: Labels, key: &'static str, value: impl Into<String>) -> Labels {
+    labels.push((key, value.into()));
+    labels
+}
+
+fn gauge(registry: &mut Registry, name: &str, help: &str, value: f64) {
+    registry.register(name, help, ConstGauge::new(value));
+}
+
+/// The OpenMetrics text of `s`.
+#[must_use]
+pub fn render(s: &Snapshot) -> String {
+    let mut root = Registry::default();
+    let r = root.sub_registry_with_prefix("statime");
+
+    gauge(
+        r,
+        "uptime_seconds",
+        "Seconds since the daemon started its ports",
+        s.uptime_s,
+    );
+    if let Some(v) = s.servo.offset_s {
+        gauge(
+            r,
+            "offset_from_master_seconds",
+            "Latest offset from the master (local minus master) the servo used",
+            v,
+        );
+    }
+    if let Some(v) = s.servo.path_delay_s {
+        gauge(
+            r,
+            "mean_path_delay_seconds",
+            "Mean path delay of the latest servo sample",
+            v,
+        );
+    }
+    if let Some(v) = s.servo.frequency_ppb {
+        gauge(
+            r,
+            "frequency_adjustment_ratio",
+            "Frequency adjustment applied to the clock (positive: sped up), as a ratio",
+            v * 1e-9,
+        );
+    }
+    gauge(
+        r,
+        "servo_state",
+        "Servo state as ptp4l's s-code: 0 unlocked or holdover, 1 stepping, 2 locked, 3 locked and stable",
+        f64::from(s.servo.state_code),
+    );
+    r.register(
+        "servo_samples",
+        "Samples the servo used",
+        prometheus_client::metrics::counter::ConstCounter::new(s.servo.samples),
+    );
+    r.register(
+        "servo_rejected_samples",
+        "Samples the servo refused as outliers",
+        prometheus_client::metrics::counter::ConstCounter::new(s.servo.rejected),
+    );
+    gauge(
+        r,
+        "steps_removed",
+        "currentDS.stepsRemoved: boundary clocks between this clock and the grandmaster",
+        f64::from(s.current.steps_removed),
+    );
+    gauge(
+        r,
+        "current_offset_from_master_seconds",
+        "currentDS.offsetFromMaster",
+        s.current.offset_from_master_s,
+    );
+    gauge(
+        r,
+        "current_mean_delay_seconds",
+        "currentDS.meanDelay",
+        s.current.mean_path_delay_s,
+    );
+    gauge(
+        r,
+        "grandmaster_clock_class",
+        "parentDS.grandmasterClockQuality.clockClass",
+        f64::from(s.parent.grandmaster_clock_class),
+    );
+    r.register(
+        "grandmaster",
+        "The grandmaster and parent this clock follows (or itself)",
+        Info::new(vec![
+            (
+                "grandmaster_identity",
+                s.parent.grandmaster_identity.clone(),
+            ),
+            (
+                "parent_port_identity",
+                s.parent.parent_port_identity.clone(),
+            ),
+            ("clock_class", s.parent.grandmaster_clock_class.to_string()),
+            (
+                "clock_accuracy",
+                format!("0x{:02x}", s.parent.grandmaster_clock_accuracy),
+            ),
+            ("domain", s.clock.domain.to_string()),
+            ("clock_identity", s.clock.identity.clone()),
+        ]),
+    );
+    gauge(
+        r,
+        "is_grandmaster",
+        "1 when this clock is the grandmaster of its domain",
+        f64::from(u8::from(s.clock.is_grandmaster)),
+    );
+    if let Some(v) = s.true_error_s {
+        gauge(
+            r,
+            "virtual_clock_true_error_seconds",
+            "A virtual clock's true error against its truth (labs and tests only)",
+            v,
+        );
+    }
+    if let Some(b) = s.publication.bound_s {
+        gauge(
+            r,
+            "published_bound_seconds",
+            "Half-width of the interval last published to applications",
+            b,
+        );
+    }
+
+    let state = GaugeFamily::default();
+    let delay = GaugeFamily::default();
+    let rx = CounterFamily::default();
+    let tx = CounterFamily::default();
+    let dropped = CounterFamily::default();
+    let malformed = CounterFamily::default();
+    let tx_timeouts = CounterFamily::default();
+    let faults = CounterFamily::default();
+    for p in &s.ports {
+        let l = port_labels(p.number, &p.interface);
+        state
+            .get_or_create(&with(l.clone(), "state", p.state.clone()))
+            .set(f64::from(p.state_code));
+        if let Some(d) = p.mean_path_delay_s {
+            delay.get_or_create(&l).set(d);
+        }
+        for (t, &n) in &p.counters.rx {
+            rx.get_or_create(&with(l.clone(), "message_type", t.clone()))
+                .inc_by(n);
+        }
+        for (t, &n) in &p.counters.tx {
+            tx.get_or_create(&with(l.clone(), "message_type", t.clone()))
+                .inc_by(n);
+        }
+        let c = &p.counters;
+        for (reason, n) in [
+            ("other_domain", c.other_domain),
+            ("not_applicable", c.not_applicable),
+            ("discarded", c.discarded),
+            ("announce_refused", c.announce_refused),
+            ("queue_overflow", c.queue_overflows),
+            ("events_dropped", c.events_dropped),
+        ] {
+            dropped
+                .get_or_create(&with(l.clone(), "reason", reason))
+                .inc_by(n);
+        }
+        malformed.get_or_create(&l).inc_by(c.malformed);
+        tx_timeouts
+            .get_or_create(&l)
+            .inc_by(c.tx_timestamp_timeouts);
+        faults.get_or_create(&l).inc_by(c.faults);
+    }
+    r.register(
+        "port_state",
+        "portState as the clause 8.2.15.3.1 value (9 SLAVE, 6 MASTER, 8 UNCALIBRATED, 4 LISTENING, 7 PASSIVE, 2 FAULTY ...); the state label names it",
+        state,
+    );
+    r.register(
+        "port_mean_path_delay_seconds",
+        "The port's filtered mean path (E2E) or link (P2P) delay",
+        delay,
+    );
+    r.register("messages_received", "PTP messages received", rx);
+    r.register("messages_sent", "PTP messages sent", tx);
+    r.register(
+        "messages_malformed",
+        "Malformed PTP messages received, counted and dropped",
+        malformed,
+    );
+    r.register(
+        "messages_dropped",
+        "Well-formed PTP messages dropped, by reason",
+        dropped,
+    );
+    r.register(
+        "tx_timestamp_timeouts",
+        "Transmit time stamps that never arrived",
+        tx_timeouts,
+    );
+    r.register("port_faults", "Times a port went FAULTY", faults);
+
+    let sources = GaugeFamily::default();
+    for src in &s.overlay.sources {
+        sources
+            .get_or_create(&vec![
+                ("source", src.name.clone()),
+                ("state", src.state.clone()),
+            ])
+            .set(1.0);
+    }
+    r.register(
+        "overlay_source_state",
+        "1 for each overlay source in the state its label names (truechimer, falseticker, quarantined)",
+        sources,
+    );
+
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut out, &root);
+    out
+}
+
+/// Read one sample's value out of OpenMetrics text: the line whose name and
+/// labels start with `selector` (e.g. `statime_port_state{port="1"`).
+/// For tests and `statime-ctl`.
+#[must_use]
+pub fn sample_value(text: &str, selector: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            l.starts_with(selector)
+                && l.as_bytes()
+                    .get(selector.len())
+                    .is_some_and(|&b| b == b' ' || b == b'{' || b == b',' || b == b'}')
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::snapshot::{PortView, SourceView};
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot::default();
+        s.servo.offset_s = Some(-1.5e-8);
+        s.servo.frequency_ppb = Some(2500.0);
+        s.servo.path_delay_s = Some(4.0e-6);
+        s.servo.state_code = 2;
+        s.servo.samples = 42;
+        s.current.steps_removed = 1;
+        s.parent.grandmaster_identity = "001b19.fffe.000001".into();
+        s.parent.grandmaster_clock_class = 6;
+        let mut p = PortView {
+            number: 1,
+            interface: "eth0".into(),
+            state: "SLAVE".into(),
+            state_code: 9,
+            ..PortView::default()
+        };
+        p.counters.rx.insert("sync".into(), 17);
+        p.counters.malformed = 3;
+        s.ports.push(p);
+        s.overlay.sources.push(SourceView {
+            name: "domain-1".into(),
+            state: "falseticker".into(),
+            ..SourceView::default()
+        });
+        s
+    }
+
+    #[test]
+    fn names_carry_units_and_values_match() {
+        let t = render(&snapshot());
+        let v = |sel: &str| sample_value(&t, sel).unwrap_or_else(|| panic!("{sel} in\n{t}"));
+        assert_eq!(v("statime_offset_from_master_seconds"), -1.5e-8);
+        assert_eq!(v("statime_mean_path_delay_seconds"), 4.0e-6);
+        assert!((v("statime_frequency_adjustment_ratio") - 2.5e-6).abs() < 1e-15);
+        assert_eq!(v("statime_steps_removed"), 1.0);
+        assert_eq!(v("statime_servo_samples_total"), 42.0);
+        assert_eq!(
+            v("statime_port_state{port=\"1\",interface=\"eth0\",state=\"SLAVE\"}"),
+            9.0
+        );
+        assert_eq!(
+            v(
+                "statime_messages_received_total{port=\"1\",interface=\"eth0\",message_type=\"sync\"}"
+            ),
+            17.0
+        );
+        assert_eq!(
+            v("statime_messages_malformed_total{port=\"1\",interface=\"eth0\"}"),
+            3.0
+        );
+        assert_eq!(
+            v("statime_overlay_source_state{source=\"domain-1\",state=\"falseticker\"}"),
+            1.0
+        );
+        assert!(t.contains("grandmaster_identity=\"001b19.fffe.000001\""));
+        assert!(t.contains("clock_class=\"6\""));
+        assert!(t.trim_end().ends_with("# EOF"));
+        // Nothing the endpoint shows without a unit in a time metric.
+        for line in t.lines().filter(|l| l.starts_with("# TYPE")) {
+            let name = line.split(' ').nth(2).unwrap_or_default();
+            if name.contains("delay") || name.contains("offset") {
+                assert!(name.ends_with("_seconds"), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn selector_needs_a_whole_name() {
+        let t = "a_total 1\na 2\n";
+        assert_eq!(sample_value(t, "a"), Some(2.0));
+        assert_eq!(sample_value(t, "a_total"), Some(1.0));
+        assert_eq!(sample_value(t, "b"), None);
+    }
+}

@@ -199,6 +199,7 @@ fn config(iface: &str, socket: &Path) -> String {
         "domain = 3\n\
          priority1 = 77\n\
          priority2 = 99\n\
+         user-description = \"lab gm;statime;rack 3\"\n\
          \n\
          [[port]]\n\
          interface = \"{iface}\"\n\
@@ -364,6 +365,14 @@ fn pmc_queries_our_daemon() {
         check(&m, expected, id, &o);
     }
 
+    let o = pmc(&net.ns[0], &local, "GET USER_DESCRIPTION");
+    check(
+        &fields(&o),
+        &[("userDescription", "lab gm;statime;rack 3")],
+        "USER_DESCRIPTION",
+        &o,
+    );
+
     // SET is not enabled: refused with MANAGEMENT_ERROR_STATUS, no change.
     let o = pmc(&net.ns[0], &local, "SET PRIORITY1 50");
     let text = String::from_utf8_lossy(&o.stdout);
@@ -459,4 +468,196 @@ fn pmc_set_when_enabled() {
         &o,
     );
     assert!(daemon.stop(), "the daemon stops on SIGTERM");
+}
+
+/// Three namespaces in a line, A - B - C: B has two interfaces (one to A,
+/// one to C). Deleted on drop.
+struct Chain {
+    ns: [String; 3],
+    /// (A's, B's to A), (B's to C, C's).
+    iface: [String; 4],
+    dir: PathBuf,
+}
+
+impl Chain {
+    fn new() -> Self {
+        let id = format!("{}c", std::process::id());
+        let chain = Self {
+            ns: [
+                format!("smgmt{id}a"),
+                format!("smgmt{id}b"),
+                format!("smgmt{id}c"),
+            ],
+            iface: [
+                format!("mgm{id}a"),
+                format!("mgm{id}b"),
+                format!("mgm{id}d"),
+                format!("mgm{id}e"),
+            ],
+            dir: std::env::temp_dir().join(format!("statime-mgmt-{id}")),
+        };
+        let _ = std::fs::remove_dir_all(&chain.dir);
+        std::fs::create_dir_all(&chain.dir).expect("temp dir");
+        for ns in &chain.ns {
+            ip(&["netns", "add", ns]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        // (interface, namespace index, address)
+        let plan = [
+            (0, 0, "192.0.2.1/24"),
+            (1, 1, "192.0.2.2/24"),
+            (2, 1, "198.51.100.2/24"),
+            (3, 2, "198.51.100.3/24"),
+        ];
+        for pair in chain.iface.chunks(2) {
+            ip(&[
+                "link", "add", &pair[0], "type", "veth", "peer", "name", &pair[1],
+            ]);
+        }
+        for (i, n, addr) in plan {
+            let (iface, ns) = (&chain.iface[i], &chain.ns[n]);
+            ip(&["link", "set", iface, "netns", ns]);
+            let mac = format!("02:00:5e:00:55:0{}", i + 1);
+            ip(&["-n", ns, "link", "set", iface, "address", &mac]);
+            ip(&["-n", ns, "addr", "add", addr, "dev", iface]);
+            ip(&["-n", ns, "link", "set", iface, "up"]);
+        }
+        chain
+    }
+
+    fn start(&self, which: usize, toml: &str) -> Daemon {
+        let cfg = self.dir.join(format!("statime{which}.toml"));
+        std::fs::write(&cfg, toml).expect("write config");
+        let log = self.dir.join(format!("statime{which}.log"));
+        let out = std::fs::File::create(&log).expect("log");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.ns[which],
+                env!("CARGO_BIN_EXE_statime"),
+            ])
+            .args(["-c", &cfg.display().to_string(), "--duration", "60s"])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("start statime");
+        Daemon { child, log }
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        for ns in &self.ns {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn port_section(iface: &str) -> String {
+    format!(
+        "[[port]]\n\
+         interface = \"{iface}\"\n\
+         transport = \"udp-ipv4\"\n\
+         timestamping = \"software\"\n\
+         announce-interval = -2\n\
+         announce-receipt-timeout = 2\n"
+    )
+}
+
+const CLOCK_AND_LOGS: &str = "[clock]\nkind = \"virtual\"\n\n\
+    [logging]\nlevel = \"info\"\nstdout = true\nsyslog = false\n";
+
+/// The clock identities of every DEFAULT_DATA_SET RESPONSE pmc printed.
+fn responders(out: &Output) -> Vec<String> {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut ids: Vec<String> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("clockIdentity"))
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// boundaryHops (clause 15.3.4): the boundary clock B answers for itself
+/// and forwards with boundaryHops one less to its other port, where C
+/// answers; C's answer travels back through B. `pmc -b 0` reaches B
+/// only; `-b 1` reaches C too, over UDPv4 from A and over B's local
+/// socket.
+#[test]
+fn boundary_clock_forwards_management_by_boundary_hops() {
+    if !ready() {
+        return;
+    }
+    let chain = Chain::new();
+    let socket = chain.dir.join("management");
+    let bc = format!(
+        "priority1 = 100\n\n{}\n{}\n{CLOCK_AND_LOGS}\n\
+         [observability]\nmanagement-socket = \"{}\"\n",
+        port_section(&chain.iface[1]),
+        port_section(&chain.iface[2]),
+        socket.display()
+    );
+    let c = format!(
+        "slave-only = true\n\n{}\n{CLOCK_AND_LOGS}",
+        port_section(&chain.iface[3])
+    );
+    let b_daemon = chain.start(1, &bc);
+    let c_daemon = chain.start(2, &c);
+    let b_id = "02005e.fffe.005502";
+    let c_id = "02005e.fffe.005504";
+
+    let from_a = |hops: &str| {
+        let args = ["-4", "-i", chain.iface[0].as_str(), "-b", hops];
+        pmc(&chain.ns[0], &args, "GET DEFAULT_DATA_SET")
+    };
+    // Until C follows B (its port is SLAVE and B's ports are MASTER).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = from_a("1");
+        if responders(&o) == [b_id, c_id] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pmc -b 1 from A never saw both B and C; pmc printed:\n{}\nB log:\n{}\nC log:\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            b_daemon.log(),
+            c_daemon.log()
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    for _ in 0..3 {
+        let o = from_a("0");
+        assert_eq!(
+            responders(&o),
+            [b_id],
+            "boundaryHops 0 must stop at B; pmc printed:\n{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    // Over B's local socket: -b 0 is B alone, -b 1 reaches C through B.
+    let uds = socket.display().to_string();
+    let local = |hops: &str| {
+        let args = ["-u", "-b", hops, "-s", uds.as_str()];
+        pmc(&chain.ns[1], &args, "GET DEFAULT_DATA_SET")
+    };
+    assert_eq!(responders(&local("0")), [b_id]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = local("1");
+        if responders(&o) == [b_id, c_id] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pmc -u -b 1 never saw C through B; pmc printed:\n{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
 }

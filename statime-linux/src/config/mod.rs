@@ -109,6 +109,10 @@ pub struct Config {
     pub minor_ptp_version: u8,
     /// defaultDS.maxStepsRemoved (default 255).
     pub max_steps_removed: u8,
+    /// The USER_DESCRIPTION management answer (IEEE 1588-2019 clause
+    /// 15.5.3.1.2): `name;model;location`, at most 128 octets (default
+    /// none: empty).
+    pub user_description: Option<String>,
     /// The ports, `[[port]]` in the file (at least one).
     #[serde(rename = "port")]
     pub ports: Vec<PortSettings>,
@@ -143,6 +147,7 @@ impl Default for Config {
             time_traceable: false,
             frequency_traceable: false,
             minor_ptp_version: 1,
+            user_description: None,
             max_steps_removed: 255,
             ports: Vec::new(),
             servo: ServoSettings::default(),
@@ -768,6 +773,22 @@ mod tests {
             ],
             "{e:#?}"
         );
+    }
+
+    #[test]
+    fn user_description_fits_a_ptp_text() {
+        let long = "x".repeat(129);
+        let e = errors(&format!(
+            "user-description = \"{long}\"\n[[port]]\ninterface = \"e\"\n"
+        ));
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(e[0].contains("user-description: is 129 octets"), "{e:#?}");
+        let ok = Config::from_toml(
+            "user-description = \"gm;statime;rack 3\"\n[[port]]\ninterface = \"e\"\n",
+            "u.toml",
+        )
+        .expect("valid");
+        assert_eq!(ok.user_description.as_deref(), Some("gm;statime;rack 3"));
     }
 
     #[test]

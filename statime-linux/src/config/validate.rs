@@ -170,6 +170,17 @@ fn instance(c: &mut Checker<'_>) {
             ),
         );
     }
+    if let Some(d) = &cfg.user_description
+        && d.len() > 128
+    {
+        c.error(
+            "user-description",
+            format!(
+                "is {} octets; a PTPText in USER_DESCRIPTION holds at most 128 (clause 15.5.3.1.2)",
+                d.len()
+            ),
+        );
+    }
     if cfg.minor_ptp_version > 1 {
         c.error(
             "minor-ptp-version",

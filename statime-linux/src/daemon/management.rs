@@ -15,8 +15,13 @@
 //!   group).
 //! - SET is refused (NOT_SETABLE) and COMMAND answered NOT_SUPPORTED: the
 //!   core instance offers no way to change defaultDS at run time yet.
-//! - Boundary-clock forwarding ([`statime::management::forward_plan`]) is
-//!   not wired in: the daemon answers for itself only.
+//! - Forwarding (clause 15.3.4, [`statime::management::forward_plan`]): a
+//!   management message with boundaryHops > 0 that is not for this clock
+//!   alone goes out on every other port in the topology with boundaryHops
+//!   one less; a request from the local socket goes out on every such port
+//!   (so `pmc -u -b 1` reaches the neighbours, as with ptp4l), and the
+//!   RESPONSE and ACKNOWLEDGE messages that come back from the network are
+//!   relayed to the local client that asked last.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -26,9 +31,12 @@ use std::path::{Path, PathBuf};
 
 use statime::datasets::PortDS;
 use statime::instance::{InstanceEvent, PtpInstance};
-use statime::management::{Change, InstanceView, ManagementPolicy, PortView, Responder};
+use statime::management::{
+    Change, ForwardPlan, InstanceView, ManagementPolicy, PortView, Responder, forward_plan,
+};
+use statime::wire::messages::ManagementAction;
 use statime::wire::tlv::{TimeStatusNpTlv, TimestampType};
-use statime::wire::{Message, MessageType, PortIdentity};
+use statime::wire::{Message, MessageBody, MessageType, PortIdentity};
 
 use crate::config::{Config, Timestamping};
 
@@ -43,6 +51,19 @@ pub struct Management {
     ports: Vec<(String, TimestampType)>,
     last_offset_ns: i64,
     last_ingress_ns: i64,
+    /// The local client that last sent a request to forward: answers from
+    /// the network are relayed to it.
+    last_client: Option<PathBuf>,
+    user_description: String,
+}
+
+/// A management message to send on other ports.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// The message, boundaryHops already rewritten.
+    pub data: Vec<u8>,
+    /// Where.
+    pub plan: ForwardPlan,
 }
 
 /// Bind the management socket at `path` with file mode `mode`; a stale
@@ -106,6 +127,8 @@ impl Management {
             ports,
             last_offset_ns: 0,
             last_ingress_ns: 0,
+            last_client: None,
+            user_description: config.user_description.clone().unwrap_or_default(),
         })
     }
 
@@ -164,7 +187,7 @@ impl Management {
                 gm_identity: gm,
                 ..TimeStatusNpTlv::default()
             },
-            user_description: "",
+            user_description: &self.user_description,
             minor_version: self.minor_version,
         };
         f(&view)
@@ -210,16 +233,54 @@ impl Management {
         out
     }
 
-    /// Answer every request queued on the local socket.
-    pub fn serve_socket<const P: usize>(&self, instance: &mut PtpInstance<P>) {
-        let Some((socket, _)) = &self.socket else {
+    /// Where the management message `data`, received on port index
+    /// `ingress` (`None`: from the local socket), is forwarded; the copy
+    /// with boundaryHops rewritten.
+    pub fn forward<const P: usize>(
+        &self,
+        instance: &PtpInstance<P>,
+        data: &[u8],
+        ingress: Option<usize>,
+    ) -> Option<Forward> {
+        let msg = Message::parse(data).ok()?;
+        let plan = self.with_view(instance, |view| forward_plan(&msg, view, ingress))?;
+        let mut copy = data.to_vec();
+        plan.rewrite(&mut copy)
+            .then_some(Forward { data: copy, plan })
+    }
+
+    /// Relay a RESPONSE or ACKNOWLEDGE received from the network to the
+    /// local client that last had a request forwarded.
+    pub fn relay_answer(&self, data: &[u8]) {
+        let (Some((socket, _)), Some(client)) = (&self.socket, &self.last_client) else {
             return;
+        };
+        let Ok(msg) = Message::parse(data) else {
+            return;
+        };
+        if let MessageBody::Management(m) = msg.body
+            && matches!(
+                m.action,
+                ManagementAction::Response | ManagementAction::Acknowledge
+            )
+        {
+            let _ = socket.send_to(data, client);
+        }
+    }
+
+    /// Answer every request queued on the local socket; return those to
+    /// forward on the ports.
+    pub fn serve_socket<const P: usize>(&mut self, instance: &mut PtpInstance<P>) -> Vec<Forward> {
+        let mut forwards = Vec::new();
+        let Some((socket, _)) = &self.socket else {
+            return forwards;
         };
         let receiver = PortIdentity {
             clock_identity: instance.data_sets().default.clock_identity,
             port_number: 0,
         };
         let mut buf = [0u8; MAX_MESSAGE];
+        let mut client = None;
         // Bounded, so that a flood cannot starve the PTP ports.
         for _ in 0..64 {
             let Ok((len, from)) = socket.recv_from(&mut buf) else {
@@ -232,7 +293,15 @@ impl Management {
             for answer in self.answers(instance, data, receiver) {
                 let _ = socket.send_to(&answer, path);
             }
+            if let Some(f) = self.forward(instance, data, None) {
+                forwards.push(f);
+                client = Some(path.to_path_buf());
+            }
         }
+        if client.is_some() {
+            self.last_client = client;
+        }
+        forwards
     }
 }
 

@@ -386,7 +386,10 @@ impl Daemon {
             );
             for &i in &touched {
                 if i == MGMT_FD {
-                    self.mgmt.serve_socket(&mut self.instance);
+                    let forwards = self.mgmt.serve_socket(&mut self.instance);
+                    for f in forwards {
+                        self.send_forward(&f);
+                    }
                     continue;
                 }
                 self.drain_port(i, now, &mut buf)?;
@@ -437,6 +440,11 @@ impl Daemon {
             let _ = self.instance.handle_receive(i, data, rx, now);
             if management::is_management(data) {
                 self.answer_management(i, r.len, buf);
+                let data = buf.get(..r.len).unwrap_or_default();
+                self.mgmt.relay_answer(data);
+                if let Some(f) = self.mgmt.forward(&self.instance, data, Some(i)) {
+                    self.send_forward(&f);
+                }
             }
             self.after_input()?;
         }
@@ -457,6 +465,18 @@ impl Daemon {
                 && let Err(e) = p.sockets.send(&a, Destination::Primary, false)
             {
                 self.line(&format!("send error: {e}"));
+            }
+        }
+    }
+
+    /// Send a forwarded management message on the ports its plan names.
+    fn send_forward(&mut self, f: &management::Forward) {
+        for i in f.plan.port_indices() {
+            if let Some(p) = self.ports.get(i)
+                && let Err(e) = p.sockets.send(&f.data, Destination::Primary, false)
+            {
+                let text = format!("send error: {e}");
+                self.line(&text);
             }
         }
     }

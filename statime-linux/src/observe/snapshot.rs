@@ -336,7 +336,9 @@ impl PortView {
             state: state.name().to_owned(),
             state_code: u8::from(state),
             delay_mechanism: delay_mechanism_name(ds.delay_mechanism),
-            mean_path_delay_s: port.mean_path_delay().map(statime::time::Duration::secs_f64),
+            mean_path_delay_s: port
+                .mean_path_delay()
+                .map(statime::time::Duration::secs_f64),
             log_announce_interval: ds.log_announce_interval,
             log_sync_interval: ds.log_sync_interval,
             log_min_delay_req_interval: ds.log_min_delay_req_interval,

@@ -18,6 +18,10 @@
 //!   (only `core` is used).
 //! - [`falseticker`]: the per-source truechimer/falseticker bookkeeping. It is
 //!   sans-IO (the caller passes `now`) and uses `alloc` for its map.
+//! - [`source`]: a source's interval from one measurement and stated
+//!   assumptions (path, asymmetry, advertised error, drift × age).
+//! - [`guard`]: guarded steering: intersect the sources, classify them and
+//!   choose the one the clock may follow (none without a quorum).
 //! - [`shm`]: publication of the resulting bound to applications: a
 //!   seqlocked shared-memory time file ([`shm::Publisher`]), its reader
 //!   ([`shm::Client`]: `now() -> {earliest, latest, status}`) and a writer of
@@ -40,11 +44,15 @@
 extern crate alloc;
 
 pub mod falseticker;
+pub mod guard;
 pub mod intersect;
 pub mod shm;
+pub mod source;
 
 pub use falseticker::{Event, FalsetickerTracker, SourceRecord};
+pub use guard::{Guard, GuardConfig, GuardStatus, Round, SourceState};
 pub use intersect::{
     FalseReason, IntersectError, Intersection, Interval, InvalidInterval, MAX_SOURCES, Verdict,
     intersect, intersect_with_scratch, marzullo, marzullo_with_scratch, max_faults, min_sources,
 };
+pub use source::{BoundAssumptions, SourceSample, clock_accuracy_ns};

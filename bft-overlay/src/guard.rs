@@ -1,0 +1,352 @@
+//! Guarded steering: which source the local clock may follow.
+//!
+//! The [`Guard`] keeps each source's latest [`SourceSample`], turns them into
+//! intervals at a common `now`, intersects them tolerating `f` faults and
+//! classifies every source. The clock follows one **selected** source, a
+//! truechimer whose midpoint lies in the intersection (so steering to it never
+//! leaves the range that holds true time); it keeps its selection while that
+//! stays true, so that honest sources do not take turns, and it switches
+//! (counted, reported) when the selected source becomes a falseticker, falls
+//! silent, or another source is much narrower. With fewer than `2f + 1`
+//! fresh sources, or no agreement (more than `f` faulty), nothing is selected:
+//! the status is Unknown and the caller holds the clock over.
+//!
+//! Sans-IO: the caller passes `now` (ns on a monotonic time line) and acts
+//! on what [`Guard::evaluate`] returns.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::falseticker::{Event, FalsetickerTracker};
+use crate::intersect::{Intersection, Interval, Verdict, intersect};
+use crate::source::{BoundAssumptions, SourceSample};
+
+/// How the guard judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuardConfig {
+    /// `f`: the number of faulty sources tolerated (needs `2f + 1` fresh
+    /// sources).
+    pub faults: usize,
+    /// The bound's assumptions.
+    pub assumptions: BoundAssumptions,
+    /// A source with no sample for this long (ns) is left out of the
+    /// intersection (it is silent, not wrong).
+    pub max_age_ns: u64,
+    /// Switch from a still-valid selection only to a source whose bound is
+    /// below this fraction (in percent) of the selected one's (hysteresis).
+    pub switch_below_percent: u64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self {
+            faults: 1,
+            assumptions: BoundAssumptions::default(),
+            max_age_ns: 4_000_000_000,
+            switch_below_percent: 50,
+        }
+    }
+}
+
+/// Whether the sources agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardStatus {
+    /// At least `2f + 1` fresh sources and a non-empty intersection.
+    Agreement,
+    /// Fewer than `2f + 1` fresh sources: no quorum.
+    TooFewSources {
+        /// Fresh sources.
+        have: usize,
+        /// Sources needed.
+        need: usize,
+    },
+    /// The intersection is empty: more than `f` sources are faulty.
+    NoAgreement,
+}
+
+/// One source in a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceState<Id> {
+    /// The source.
+    pub id: Id,
+    /// Its interval at the round's `now`.
+    pub interval: Interval,
+    /// Its verdict; `None` when it is too old to take part or there was no
+    /// intersection to judge against.
+    pub verdict: Option<Verdict>,
+}
+
+/// The outcome of [`Guard::evaluate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Round<Id> {
+    /// Whether the sources agree.
+    pub status: GuardStatus,
+    /// The intersection, when they do.
+    pub intersection: Option<Intersection>,
+    /// Every source with a sample, ordered by `Id`.
+    pub sources: Vec<SourceState<Id>>,
+    /// The source the clock may follow now.
+    pub selected: Option<Id>,
+    /// The selection changed in this round (from the previous one).
+    pub switched: Option<Option<Id>>,
+    /// Sources that changed between truechimer and falseticker.
+    pub events: Vec<Event<Id>>,
+}
+
+/// The guard over sources named by `Id`.
+#[derive(Clone, Debug)]
+pub struct Guard<Id: Ord + Copy> {
+    config: GuardConfig,
+    latest: BTreeMap<Id, SourceSample>,
+    tracker: FalsetickerTracker<Id>,
+    selected: Option<Id>,
+    switches: u64,
+}
+
+impl<Id: Ord + Copy> Guard<Id> {
+    /// A guard with no sources yet.
+    #[must_use]
+    pub const fn new(config: GuardConfig) -> Self {
+        Self {
+            config,
+            latest: BTreeMap::new(),
+            tracker: FalsetickerTracker::new(),
+            selected: None,
+            switches: 0,
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &GuardConfig {
+        &self.config
+    }
+
+    /// Record `id`'s latest measurement.
+    pub fn observe(&mut self, id: Id, sample: SourceSample) {
+        self.latest.insert(id, sample);
+    }
+
+    /// Forget every stored measurement (the local clock was stepped: offsets
+    /// measured before mean nothing now). Verdicts are kept.
+    pub fn clear_samples(&mut self) {
+        self.latest.clear();
+    }
+
+    /// The source currently selected.
+    #[must_use]
+    pub const fn selected(&self) -> Option<Id> {
+        self.selected
+    }
+
+    /// How many times the selection changed.
+    #[must_use]
+    pub const fn switches(&self) -> u64 {
+        self.switches
+    }
+
+    /// The falseticker bookkeeping (since when, how often).
+    #[must_use]
+    pub const fn tracker(&self) -> &FalsetickerTracker<Id> {
+        &self.tracker
+    }
+
+    /// Intersect the fresh sources at `now`, classify them and choose whom
+    /// to follow.
+    pub fn evaluate(&mut self, now: u64) -> Round<Id> {
+        let a = self.config.assumptions;
+        let max_age = self.config.max_age_ns;
+        let mut sources: Vec<SourceState<Id>> = self
+            .latest
+            .iter()
+            .map(|(&id, s)| SourceState {
+                id,
+                interval: s.interval_at(now, &a),
+                verdict: None,
+            })
+            .collect();
+        let fresh = |id: &Id| {
+            self.latest
+                .get(id)
+                .is_some_and(|s| now.saturating_sub(s.measured_at_ns) <= max_age)
+        };
+        let intervals: Vec<Interval> = sources
+            .iter()
+            .filter(|s| fresh(&s.id))
+            .map(|s| s.interval)
+            .collect();
+        let f = self.config.faults;
+        let need = 2 * f + 1;
+        let (status, intersection) = if intervals.len() < need {
+            (
+                GuardStatus::TooFewSources {
+                    have: intervals.len(),
+                    need,
+                },
+                None,
+            )
+        } else {
+            match intersect(&intervals, f) {
+                Ok(i) => (GuardStatus::Agreement, Some(i)),
+                Err(_) => (GuardStatus::NoAgreement, None),
+            }
+        };
+        let mut events = Vec::new();
+        if let Some(x) = &intersection {
+            for s in sources.iter_mut().filter(|s| fresh(&s.id)) {
+                let v = x.classify(&s.interval);
+                s.verdict = Some(v);
+                events.extend(self.tracker.observe(s.id, v, now));
+            }
+        }
+        let selected = intersection.and_then(|x| self.choose(&x, &sources));
+        let switched = (selected != self.selected).then_some(self.selected);
+        if switched.is_some() {
+            self.switches = self.switches.saturating_add(1);
+            self.selected = selected;
+        }
+        Round {
+            status,
+            intersection,
+            sources,
+            selected,
+            switched,
+            events,
+        }
+    }
+
+    /// Keep the current selection while its midpoint lies in the
+    /// intersection and no candidate is much narrower; otherwise take the
+    /// narrowest candidate.
+    fn choose(&self, x: &Intersection, sources: &[SourceState<Id>]) -> Option<Id> {
+        let candidates = || {
+            sources.iter().filter(|s| {
+                s.verdict.is_some_and(|v| v.is_truechimer()) && x.contains(s.interval.midpoint())
+            })
+        };
+        let best = candidates().min_by_key(|s| s.interval.width())?;
+        let current = self
+            .selected
+            .and_then(|id| candidates().find(|s| s.id == id));
+        match current {
+            Some(c)
+                if u128::from(best.interval.width()) * 100
+                    >= u128::from(c.interval.width())
+                        * u128::from(self.config.switch_below_percent) =>
+            {
+                Some(c.id)
+            }
+            _ => Some(best.id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(offset_ns: i64, path_delay_ns: i64, at: u64) -> SourceSample {
+        SourceSample {
+            offset_ns,
+            path_delay_ns,
+            advertised_error_ns: 0,
+            measured_at_ns: at,
+        }
+    }
+
+    fn guard() -> Guard<u8> {
+        Guard::new(GuardConfig {
+            faults: 1,
+            assumptions: BoundAssumptions {
+                asymmetry_ns: 0,
+                max_drift_ppb: 0,
+            },
+            ..GuardConfig::default()
+        })
+    }
+
+    #[test]
+    fn a_liar_a_millisecond_off_is_a_falseticker_and_never_followed() {
+        let mut g = guard();
+        g.observe(1, sample(1_000_000, 20_000, 0)); // the liar: best bound
+        let r = g.evaluate(0);
+        assert_eq!(r.status, GuardStatus::TooFewSources { have: 1, need: 3 });
+        assert_eq!(r.selected, None, "no quorum: follow nobody");
+        g.observe(2, sample(300, 30_000, 0));
+        g.observe(3, sample(-200, 40_000, 0));
+        let r = g.evaluate(0);
+        assert_eq!(r.status, GuardStatus::Agreement);
+        let verdict = |id| {
+            r.sources
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.verdict)
+        };
+        assert!(verdict(1).is_some_and(|v| v.is_falseticker()));
+        assert!(verdict(2).is_some_and(|v| v.is_truechimer()));
+        assert_eq!(r.selected, Some(2), "the narrowest truechimer");
+        assert_eq!(r.switched, Some(None));
+        assert!(
+            r.events
+                .iter()
+                .any(|e| matches!(e, Event::BecameFalseticker { id: 1, .. }))
+        );
+    }
+
+    #[test]
+    fn the_selection_sticks_until_it_fails_or_a_much_better_source_appears() {
+        let mut g = guard();
+        g.observe(1, sample(0, 30_000, 0));
+        g.observe(2, sample(100, 25_000, 0));
+        g.observe(3, sample(-100, 40_000, 0));
+        assert_eq!(g.evaluate(0).selected, Some(2));
+        // Source 1 becomes a bit narrower than 2: no switch.
+        g.observe(1, sample(0, 20_000, 1));
+        let r = g.evaluate(1);
+        assert_eq!((r.selected, r.switched), (Some(2), None));
+        // Much narrower (below 50 %): switch.
+        g.observe(1, sample(0, 5_000, 2));
+        let r = g.evaluate(2);
+        assert_eq!((r.selected, r.switched), (Some(1), Some(Some(2))));
+        // The selected source goes silent: it ages out, the others remain
+        // (2 < 2f + 1: no quorum, nothing selected).
+        let late = g.config().max_age_ns + 10;
+        g.observe(2, sample(100, 25_000, late));
+        g.observe(3, sample(-100, 40_000, late));
+        let r = g.evaluate(late);
+        assert_eq!(r.status, GuardStatus::TooFewSources { have: 2, need: 3 });
+        assert_eq!(r.selected, None);
+        assert_eq!(g.switches(), 3);
+    }
+
+    #[test]
+    fn disagreement_beyond_f_gives_no_confident_answer() {
+        // With n = 2f + 1 the rule always finds a non-empty result (f + 1
+        // lower bounds above the result and f + 1 upper bounds below it
+        // would need 2f + 2 sources); with four sources split two and two,
+        // more than f = 1 are provably faulty.
+        let mut g = guard();
+        g.observe(1, sample(1_000_000, 10_000, 0));
+        g.observe(2, sample(1_000_000, 10_000, 0));
+        g.observe(3, sample(0, 10_000, 0));
+        g.observe(4, sample(0, 10_000, 0));
+        let r = g.evaluate(0);
+        assert_eq!(r.status, GuardStatus::NoAgreement);
+        assert_eq!(r.selected, None);
+        assert!(r.intersection.is_none());
+    }
+
+    #[test]
+    fn a_step_forgets_the_samples() {
+        let mut g = guard();
+        for id in 1..=3 {
+            g.observe(id, sample(0, 1_000, 0));
+        }
+        assert_eq!(g.evaluate(0).status, GuardStatus::Agreement);
+        g.clear_samples();
+        assert!(matches!(
+            g.evaluate(0).status,
+            GuardStatus::TooFewSources { have: 0, .. }
+        ));
+    }
+}

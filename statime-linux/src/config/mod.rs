@@ -48,8 +48,8 @@ pub use self::diagnostic::{ConfigError, ConfigErrorKind, Diagnostic, Severity};
 use self::diagnostic::{Provenance, SourceMap, humanize};
 pub use self::overrides::Overrides;
 pub use self::value::{
-    ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, ServoKind,
-    TimeSourceName, Timestamping, Transport, parse_clock_identity, parse_duration,
+    ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, OverlayMode,
+    ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity, parse_duration,
 };
 use self::value::{de_clock_identity, de_millis, de_nanos, de_secs};
 
@@ -124,6 +124,8 @@ pub struct Config {
     pub logging: LoggingSettings,
     /// `[observability]`.
     pub observability: ObservabilitySettings,
+    /// `[overlay]`.
+    pub overlay: OverlaySettings,
     #[serde(skip)]
     provenance: Provenance,
 }
@@ -154,6 +156,7 @@ impl Default for Config {
             clock: ClockSettings::default(),
             logging: LoggingSettings::default(),
             observability: ObservabilitySettings::default(),
+            overlay: OverlaySettings::default(),
             provenance: Provenance::default(),
         }
     }
@@ -471,6 +474,56 @@ pub struct ObservabilitySettings {
     /// applications (`statime-ctl now`, the `bft_overlay::shm::Client`)
     /// (default none).
     pub time_file: Option<PathBuf>,
+}
+
+/// The most PTP instances (the top-level `domain` and `[overlay] domains`)
+/// one daemon runs.
+pub const MAX_OVERLAY_DOMAINS: usize = 8;
+
+/// `[overlay]`: cross-check several PTP domains (each a source) and steer
+/// only from one the fault-tolerant intersection vouches for
+/// (`docs/algorithm/source-bounds.md`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct OverlaySettings {
+    /// `off` (default), `monitor` or `guarded`.
+    pub mode: OverlayMode,
+    /// The PTP domains measured as sources besides `domain`: one PTP
+    /// instance each, on every `[[port]]`.
+    pub domains: Vec<u8>,
+    /// `f`: faulty sources tolerated; needs 2f + 1 sources (default 1).
+    pub faults: u8,
+    /// The local clock's largest frequency error, ppm (default 15).
+    pub max_drift: f64,
+    /// Allowance for asymmetry and time-stamp error beyond half the round
+    /// trip (default 0). Bare numbers are nanoseconds.
+    #[serde(deserialize_with = "de_nanos")]
+    pub asymmetry_bound: ConfigDuration,
+    /// A source silent this long leaves the intersection (default 4 s).
+    /// Bare numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub max_age: ConfigDuration,
+}
+
+impl Default for OverlaySettings {
+    fn default() -> Self {
+        Self {
+            mode: OverlayMode::Off,
+            domains: Vec::new(),
+            faults: 1,
+            max_drift: 15.0,
+            asymmetry_bound: ConfigDuration::ZERO,
+            max_age: ConfigDuration::from_secs(4),
+        }
+    }
+}
+
+impl OverlaySettings {
+    /// Whether the overlay runs at all.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.mode != OverlayMode::Off
+    }
 }
 
 impl Default for ObservabilitySettings {

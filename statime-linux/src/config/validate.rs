@@ -87,6 +87,7 @@ pub(crate) fn check(config: &Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     servo(&mut c);
     clock(&mut c);
     logging_and_observability(&mut c);
+    overlay(&mut c);
     (c.errors, c.warnings)
 }
 
@@ -675,6 +676,78 @@ fn logging_and_observability(c: &mut Checker<'_>) {
         c.error(
             "observability.management-socket",
             "the same path as status-socket",
+        );
+    }
+}
+
+fn overlay(c: &mut Checker<'_>) {
+    let o = &c.config.overlay;
+    let domain = c.config.domain;
+    if !o.enabled() {
+        if !o.domains.is_empty() {
+            c.warn(
+                "overlay.domains",
+                "has no effect with overlay mode \"off\" (set mode = \"guarded\" or \"monitor\")",
+            );
+        }
+        return;
+    }
+    let mut all = vec![domain];
+    for &d in &o.domains {
+        if all.contains(&d) {
+            c.error(
+                "overlay.domains",
+                format!("domain {d} is listed twice (the top-level `domain` counts)"),
+            );
+        } else {
+            all.push(d);
+        }
+    }
+    if all.len() > super::MAX_OVERLAY_DOMAINS {
+        c.error(
+            "overlay.domains",
+            format!(
+                "{} domains; at most {} PTP instances run in one daemon",
+                all.len(),
+                super::MAX_OVERLAY_DOMAINS
+            ),
+        );
+    }
+    let need = 2 * usize::from(o.faults) + 1;
+    if o.faults == 0 {
+        c.warn(
+            "overlay.faults",
+            "0 tolerates no faulty source: any one source can move the clock",
+        );
+    } else if all.len() < need {
+        c.error(
+            "overlay.faults",
+            format!(
+                "tolerating {} faulty sources needs at least {need} (2f + 1); `domain` and \
+                 overlay.domains give {}",
+                o.faults,
+                all.len()
+            ),
+        );
+    }
+    if !o.max_drift.is_finite() || o.max_drift < 0.0 || o.max_drift > 1000.0 {
+        c.error(
+            "overlay.max-drift",
+            format!("must be in [0, 1000] ppm, not {}", o.max_drift),
+        );
+    }
+    c.nonneg_duration("overlay.asymmetry-bound", o.asymmetry_bound);
+    if o.max_age.as_nanos() <= 0 {
+        c.error(
+            "overlay.max-age",
+            format!("must be positive, not {}", o.max_age),
+        );
+    }
+    if !c.config.slave_only {
+        c.error(
+            "overlay.mode",
+            "the overlay steers a slave: set slave-only = true (a clock that cross-checks its \
+             masters does not serve time itself yet)",
         );
     }
 }

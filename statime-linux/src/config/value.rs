@@ -571,6 +571,21 @@ pub enum LogLevel {
     Trace,
 }
 
+/// What the overlay does with the sources it measures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverlayMode {
+    /// No overlay: one PTP instance, steered by the BMCA's choice.
+    #[default]
+    Off,
+    /// Measure every source, classify them and show the verdicts, but steer
+    /// as the BMCA of `domain` says (to watch before trusting).
+    Monitor,
+    /// Steer only from a source the intersection vouches for; hold over
+    /// without a quorum.
+    Guarded,
+}
+
 /// How log lines look.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]

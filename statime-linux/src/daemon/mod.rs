@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod management;
+pub mod overlay;
 pub mod ptp4l_log;
 pub mod publish;
 mod run;

@@ -24,7 +24,10 @@ pub fn sample_line(r: &SteeringReport) -> String {
     )
 }
 
-/// `port N (iface): A to B on EVENT` (ptp4l 4.x state change line).
+/// `port N (iface): A to B on EVENT` (ptp4l 4.x state change line). As
+/// ptp4l does, a `FAULT_DETECTED` event names the fault type after it:
+/// `... on FAULT_DETECTED (FT_UNSPECIFIED)` (statime does not classify
+/// faults, so the type is always ptp4l's generic one).
 #[must_use]
 pub fn state_line(
     port_number: u16,
@@ -33,8 +36,13 @@ pub fn state_line(
     to: PortState,
     event: &str,
 ) -> String {
+    let fault = if event == "FAULT_DETECTED" {
+        " (FT_UNSPECIFIED)"
+    } else {
+        ""
+    };
     format!(
-        "port {port_number} ({interface}): {} to {} on {event}",
+        "port {port_number} ({interface}): {} to {} on {event}{fault}",
         state_name(from),
         state_name(to)
     )
@@ -67,6 +75,33 @@ pub fn transition_event(from: PortState, to: PortState) -> &'static str {
 #[must_use]
 pub fn best_master_line(gm: ClockIdentity) -> String {
     format!("selected best master clock {gm}")
+}
+
+/// `selected local clock 001b19.fffe.000001 as best master`: ptp4l's line
+/// when the state decision picks the local clock (it precedes
+/// [`grand_master_line`]).
+#[must_use]
+pub fn local_best_master_line(own: ClockIdentity) -> String {
+    format!("selected local clock {own} as best master")
+}
+
+/// `port N (iface): assuming the grand master role` (ptp4l 4.x; 3.x left
+/// out the port).
+#[must_use]
+pub fn grand_master_line(port_number: u16, interface: &str) -> String {
+    format!("port {port_number} ({interface}): assuming the grand master role")
+}
+
+/// phc2sys's per-sample line for the system clock following a PHC:
+/// `CLOCK_REALTIME phc offset %9d s%d freq %+7.0f delay %6d` (offset and
+/// delay in ns, frequency adjustment in ppb). phc2sys prints it under its
+/// own prefix, `phc2sys[SECONDS.mmm]: `; scrapers match both the prefix and
+/// the `freq` field.
+#[must_use]
+pub fn phc2sys_line(offset_ns: i64, state_code: u8, freq_ppb: f64, delay_ns: i64) -> String {
+    format!(
+        "CLOCK_REALTIME phc offset {offset_ns:>9} s{state_code} freq {freq_ppb:>+7.0} delay {delay_ns:>6}"
+    )
 }
 
 /// Accumulates samples for ptp4l's summary line
@@ -169,6 +204,34 @@ mod tests {
         assert_eq!(
             best_master_line(ClockIdentity([0, 0x1b, 0x19, 0xff, 0xfe, 0, 0, 1])),
             "selected best master clock 001b19.fffe.000001"
+        );
+        // ptp4l's port_show_transition names the fault type.
+        let f = state_line(
+            2,
+            "eth1",
+            PortState::Slave,
+            PortState::Faulty,
+            transition_event(PortState::Slave, PortState::Faulty),
+        );
+        assert_eq!(
+            f,
+            "port 2 (eth1): SLAVE to FAULTY on FAULT_DETECTED (FT_UNSPECIFIED)"
+        );
+        assert_eq!(
+            local_best_master_line(ClockIdentity([0, 0x1b, 0x19, 0xff, 0xfe, 0, 0, 1])),
+            "selected local clock 001b19.fffe.000001 as best master"
+        );
+        assert_eq!(
+            grand_master_line(1, "eth0"),
+            "port 1 (eth0): assuming the grand master role"
+        );
+    }
+
+    #[test]
+    fn phc2sys_line_matches_phc2sys() {
+        assert_eq!(
+            phc2sys_line(-62, 2, -78368.4, 1100),
+            "CLOCK_REALTIME phc offset       -62 s2 freq  -78368 delay   1100"
         );
     }
 

@@ -46,6 +46,30 @@ impl TimePublisher {
     /// Publish after a servo sample; `None` for clocks this cannot map onto
     /// CLOCK_MONOTONIC_RAW (a PHC).
     pub fn publish(&mut self, clock: &DaemonClock, r: &SteeringReport) -> Option<()> {
+        // offset = clock - master: the master's time is the clock minus it.
+        let bound = r.path_delay.abs().nanos_floor().unsigned_abs() + 1;
+        let status = if r.state.is_locked() {
+            Status::Synchronized
+        } else {
+            Status::Unknown
+        };
+        self.publish_interval(
+            clock,
+            -r.offset.nanos_floor(),
+            u64::try_from(bound).ok()?,
+            status,
+        )
+    }
+
+    /// Publish the interval `clock + true_minus_clock_ns ± bound_ns` with
+    /// `status` (the overlay's intersection, or Unknown without a quorum).
+    pub fn publish_interval(
+        &mut self,
+        clock: &DaemonClock,
+        true_minus_clock_ns: i128,
+        bound_ns: u64,
+        status: Status,
+    ) -> Option<()> {
         let raw = clock_monotonic_raw_ns()?;
         let clock_now_utc_ns: i128 = match clock {
             DaemonClock::Virtual(v) => {
@@ -58,22 +82,16 @@ impl TimePublisher {
             }
             DaemonClock::Phc(_) => return None,
         };
-        // offset = clock - master: the master's time is the clock minus it.
-        let mid = clock_now_utc_ns - r.offset.nanos_floor();
-        let bound = r.path_delay.abs().nanos_floor().unsigned_abs() + 1;
+        let mid = clock_now_utc_ns + true_minus_clock_ns;
         let snapshot = Snapshot {
             as_of_raw_ns: u64::try_from(raw).ok()?,
             time_at_as_of_ns: i64::try_from(mid).ok()?,
             freq_offset: 0,
-            bound_ns: u64::try_from(bound).ok()?,
+            bound_ns,
             max_drift_ppb: MAX_DRIFT_PPB,
             void_after_raw_ns: u64::try_from(raw).ok()?
                 + VOID_AFTER.nanos_floor().unsigned_abs() as u64,
-            status: if r.state.is_locked() {
-                Status::Synchronized
-            } else {
-                Status::Unknown
-            },
+            status,
             tai_offset_s: 37,
         };
         self.publisher.publish(&snapshot).ok()

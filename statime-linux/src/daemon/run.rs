@@ -14,6 +14,7 @@ use statime::wire::ClockIdentity;
 
 use super::clock::DaemonClock;
 use super::management::{self, Management};
+use super::overlay::Overlay;
 use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
 use super::publish::TimePublisher;
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
@@ -76,7 +77,8 @@ impl From<std::io::Error> for DaemonError {
 
 struct PortIo {
     sockets: PortSockets,
-    tx: TxTracker<TxContext>,
+    /// Transmit contexts waiting for their time stamps: (instance, context).
+    tx: TxTracker<(usize, TxContext)>,
     interface: String,
     number: u16,
     /// Receive stamps are taken this long after the frame crossed the
@@ -101,7 +103,10 @@ pub struct RunSummary {
 
 /// The running daemon.
 pub struct Daemon {
+    /// The instance of the top-level `domain` (instance index 0).
     instance: PtpInstance<MAX_PORTS>,
+    /// `[overlay]`: the other domains' instances and the guard.
+    overlay: Option<Overlay>,
     ports: Vec<PortIo>,
     clock: DaemonClock,
     steering: Steering,
@@ -175,7 +180,34 @@ fn utc_shift(
         .then(|| Duration::from_secs(i64::from(tp.current_utc_offset)))
 }
 
+/// Instance `k` (0: the top-level domain; `k >= 1`: the overlay's
+/// `k`-th extra domain), borrowed from the two fields that hold them.
+fn instance_at<'a>(
+    instance: &'a mut PtpInstance<MAX_PORTS>,
+    overlay: &'a mut Option<Overlay>,
+    k: usize,
+) -> Option<&'a mut PtpInstance<MAX_PORTS>> {
+    if k == 0 {
+        Some(instance)
+    } else {
+        overlay
+            .as_mut()?
+            .extra
+            .get_mut(k - 1)
+            .map(|x| &mut x.instance)
+    }
+}
+
 impl Daemon {
+    /// Instance `k`, read-only.
+    fn instance_ref(&self, k: usize) -> Option<&PtpInstance<MAX_PORTS>> {
+        if k == 0 {
+            Some(&self.instance)
+        } else {
+            self.overlay.as_ref()?.extra.get(k - 1).map(|x| &x.instance)
+        }
+    }
+
     /// Open every port and the clock as `config` says; `log` receives the
     /// log lines.
     ///
@@ -248,7 +280,9 @@ impl Daemon {
             // receiver applies the UTC offset to it.
             time_properties.ptp_timescale = false;
         }
-        let instance = PtpInstance::new(default_ds, time_properties, config.port_configs(identity));
+        let port_configs = config.port_configs(identity);
+        let overlay = Overlay::new(config, &default_ds, &time_properties, &port_configs);
+        let instance = PtpInstance::new(default_ds, time_properties, port_configs);
         let mut servo_config = config.servo_config();
         servo_config.software_timestamping = config.software_timestamping();
         let steering = Steering::new(&servo_config, 0.0);
@@ -272,7 +306,14 @@ impl Daemon {
             .time_file
             .as_ref()
             .map(|p| p.display().to_string());
-        snapshot.overlay.status = "disabled".to_owned();
+        snapshot.overlay = overlay.as_ref().map_or_else(
+            || crate::observe::snapshot::OverlayView {
+                status: "disabled".to_owned(),
+                mode: "off".to_owned(),
+                ..Default::default()
+            },
+            Overlay::view,
+        );
         let o = &config.observability;
         let control_settings = ControlSettings {
             status_socket: o
@@ -295,6 +336,7 @@ impl Daemon {
             .then(|| statime::datasets::log_interval_duration(config.logging.summary_interval));
         Ok(Self {
             instance,
+            overlay,
             ports,
             clock,
             steering,
@@ -338,6 +380,11 @@ impl Daemon {
         let start = monotonic_now();
         self.started = start;
         self.instance.enable(start);
+        if let Some(o) = self.overlay.as_mut() {
+            for x in &mut o.extra {
+                x.instance.enable(start);
+            }
+        }
         self.after_input()?;
         let end = duration.map(|d| start + d);
         let mut buf = [0u8; 2048];
@@ -366,6 +413,13 @@ impl Daemon {
                 .instance
                 .poll_timeout()
                 .unwrap_or(now + Duration::from_secs(1));
+            if let Some(o) = &self.overlay {
+                for x in &o.extra {
+                    if let Some(t) = x.instance.poll_timeout() {
+                        deadline = deadline.min(t);
+                    }
+                }
+            }
             deadline = deadline.min(now + Duration::from_secs(1));
             if let Some(e) = end {
                 deadline = deadline.min(e);
@@ -394,7 +448,13 @@ impl Daemon {
                 }
                 self.drain_port(i, now, &mut buf)?;
             }
-            self.instance.handle_timeout(monotonic_now());
+            let now = monotonic_now();
+            self.instance.handle_timeout(now);
+            if let Some(o) = self.overlay.as_mut() {
+                for x in &mut o.extra {
+                    x.instance.handle_timeout(now);
+                }
+            }
             self.after_input()?;
             self.periodic(monotonic_now());
         }
@@ -410,12 +470,14 @@ impl Daemon {
             let Ok(Some(ts)) = port.sockets.recv_tx_timestamp() else {
                 break;
             };
-            let Some((ctx, kts)) = port.tx.resolve(&ts) else {
+            let Some(((k, ctx), kts)) = port.tx.resolve(&ts) else {
                 continue;
             };
             let egress = port.egress_latency;
-            if let Some(t) = self.clock.to_ptp(kts) {
-                self.instance.handle_send_timestamp(i, ctx, t + egress, now);
+            if let Some(t) = self.clock.to_ptp(kts)
+                && let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k)
+            {
+                inst.handle_send_timestamp(i, ctx, t + egress, now);
             }
         }
         loop {
@@ -436,8 +498,12 @@ impl Daemon {
                 .and_then(|k| self.clock.to_ptp(k))
                 .map(|t| t - ingress);
             let data = buf.get(..r.len).unwrap_or_default();
-            // Bad input is counted by the port and dropped.
-            let _ = self.instance.handle_receive(i, data, rx, now);
+            // Bad input is counted by the port and dropped; with an overlay
+            // each domain's messages go to that domain's instance.
+            let k = self.overlay.as_ref().map_or(0, |o| o.route(data));
+            if let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) {
+                let _ = inst.handle_receive(i, data, rx, now);
+            }
             if management::is_management(data) {
                 self.answer_management(i, r.len, buf);
                 let data = buf.get(..r.len).unwrap_or_default();
@@ -483,45 +549,157 @@ impl Daemon {
 
     fn after_input(&mut self) -> Result<(), DaemonError> {
         let mut buf = [0u8; 1500];
-        loop {
-            let now = monotonic_now();
-            let ptp_now = self.clock.now()?;
-            let Some((i, result)) = self.instance.poll_transmit(now, ptp_now, &mut buf) else {
-                break;
-            };
-            let Ok(t) = result else {
-                continue;
-            };
-            let Some(port) = self.ports.get_mut(i) else {
-                continue;
-            };
-            let data = buf.get(..t.len).unwrap_or_default();
-            match port.sockets.send(data, t.destination, t.event) {
-                Ok(out) => {
-                    if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
-                        port.tx.record(id, ctx);
+        let count = self.overlay.as_ref().map_or(1, Overlay::instances);
+        for k in 0..count {
+            loop {
+                let now = monotonic_now();
+                let ptp_now = self.clock.now()?;
+                let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) else {
+                    break;
+                };
+                let Some((i, result)) = inst.poll_transmit(now, ptp_now, &mut buf) else {
+                    break;
+                };
+                let Ok(t) = result else {
+                    continue;
+                };
+                let Some(port) = self.ports.get_mut(i) else {
+                    continue;
+                };
+                let data = buf.get(..t.len).unwrap_or_default();
+                match port.sockets.send(data, t.destination, t.event) {
+                    Ok(out) => {
+                        if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
+                            port.tx.record(id, (k, ctx));
+                        }
                     }
-                }
-                Err(e) => {
-                    let text = format!("send error: {e}");
-                    self.line(&text);
+                    Err(e) => {
+                        let text = format!("send error: {e}");
+                        self.line(&text);
+                    }
                 }
             }
         }
-        while let Some(e) = self.instance.poll_event() {
-            let e = self.utc_correct(e);
-            self.mgmt.note_event(&e);
-            let now = monotonic_now();
-            let report =
-                self.steering
-                    .handle_event(&e, &mut self.instance, &mut self.clock, now)?;
-            self.log_event(&e, report);
-            self.snapshot_dirty = true;
+        for k in 0..count {
+            while let Some(e) = instance_at(&mut self.instance, &mut self.overlay, k)
+                .and_then(PtpInstance::poll_event)
+            {
+                self.handle_instance_event(k, e)?;
+                self.snapshot_dirty = true;
+            }
         }
         if self.snapshot_dirty {
             self.publish_snapshot(monotonic_now());
         }
         Ok(())
+    }
+
+    /// One event of instance `k`: the overlay sees every measurement; the
+    /// servo only those of the instance it may follow.
+    fn handle_instance_event(&mut self, k: usize, e: InstanceEvent) -> Result<(), DaemonError> {
+        let e = self.utc_correct(k, e);
+        if k == 0 {
+            self.mgmt.note_event(&e);
+        }
+        let now = monotonic_now();
+        let accuracy = self.instance_ref(k).map_or(0xFE, |inst| {
+            u8::from(
+                inst.data_sets()
+                    .parent
+                    .grandmaster_clock_quality
+                    .clock_accuracy,
+            )
+        });
+        if let Some(o) = self.overlay.as_mut() {
+            let now_ns = now.nanos();
+            if o.observe(k, &e, accuracy, now_ns) {
+                let said = o.evaluate(now_ns);
+                let interval = o.published_interval();
+                for l in said.lines {
+                    self.line(&l);
+                }
+                self.publish_intersection(interval);
+            }
+        }
+        let steers = self.overlay.as_ref().is_none_or(|o| o.steers(k));
+        let is_sample = matches!(
+            e,
+            InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. }
+        );
+        let report = if steers || matches!(e, InstanceEvent::PortState { .. }) {
+            let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) else {
+                return Ok(());
+            };
+            self.steering.handle_event(&e, inst, &mut self.clock, now)?
+        } else {
+            if is_sample && let Some(o) = self.overlay.as_mut() {
+                o.withheld = o.withheld.saturating_add(1);
+            }
+            None
+        };
+        if let (Some(r), Some(o)) = (&report, self.overlay.as_mut()) {
+            if r.stepped {
+                // Every other instance's time base moved with the clock.
+                o.clock_stepped();
+                for (j, x) in o.extra.iter_mut().enumerate() {
+                    if j + 1 != k {
+                        x.instance.clock_stepped();
+                    }
+                }
+                if k != 0 {
+                    self.instance.clock_stepped();
+                }
+            }
+            if r.state.is_locked() {
+                // Ports of sources the intersection vouches for are
+                // calibrated; a falseticker's port stays UNCALIBRATED.
+                for j in 0..o.instances() {
+                    let verdict = o.is_truechimer(j);
+                    let inst = if j == 0 {
+                        Some(&mut self.instance)
+                    } else {
+                        o.extra.get_mut(j - 1).map(|x| &mut x.instance)
+                    };
+                    match (inst, verdict) {
+                        (Some(i), Some(true)) if j != k => i.set_calibrated(now),
+                        (Some(i), Some(false)) => i.set_uncalibrated(now),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.log_event(k, &e, report);
+        Ok(())
+    }
+
+    /// Publish the overlay's intersection (`None`: no agreement, Unknown).
+    fn publish_intersection(&mut self, interval: Option<(i64, u64)>) {
+        let Some(p) = self.time_publisher.as_mut() else {
+            return;
+        };
+        let pb = &mut self.snapshot.publication;
+        let done = match interval {
+            Some((mid, half)) => p
+                .publish_interval(
+                    &self.clock,
+                    i128::from(mid),
+                    half.saturating_add(1),
+                    bft_overlay::shm::Status::Synchronized,
+                )
+                .map(|()| ("synchronized", Some(half as f64 / 1e9))),
+            None => p
+                .publish_interval(
+                    &self.clock,
+                    0,
+                    u64::MAX / 4,
+                    bft_overlay::shm::Status::Unknown,
+                )
+                .map(|()| ("unknown", None)),
+        };
+        if let Some((status, bound)) = done {
+            pb.status = Some(status.to_owned());
+            pb.bound_s = bound;
+        }
     }
 
     /// Bring the snapshot up to date and hand it to the control plane.
@@ -535,13 +713,26 @@ impl Daemon {
         s.monotonic_s = now.nanos() as f64 / 1e9;
         s.uptime_s = (now - self.started).secs_f64();
         s.set_data_sets(self.instance.data_sets());
+        let domain = self.instance.data_sets().default.domain_number;
         s.ports = self
             .instance
             .ports()
             .iter()
             .zip(&self.ports)
-            .map(|(port, io)| PortView::of(port, &io.interface))
+            .map(|(port, io)| PortView::of(port, &io.interface, domain))
             .collect();
+        if let Some(o) = &self.overlay {
+            for x in &o.extra {
+                s.ports.extend(
+                    x.instance
+                        .ports()
+                        .iter()
+                        .zip(&self.ports)
+                        .map(|(port, io)| PortView::of(port, &io.interface, x.domain)),
+                );
+            }
+            s.overlay = o.view();
+        }
         s.true_error_s = self.clock.true_error().map(Duration::secs_f64);
         s.servo.time_to_lock_s = self.run.time_to_lock;
         control.publish(s.clone());
@@ -558,9 +749,13 @@ impl Daemon {
     /// with a valid currentUtcOffset is then TAI - UTC ahead of us by
     /// definition, not by error: remove that from the measured offset
     /// (IEEE 1588-2019 clause 7.2.3, 8.2.4.2; linuxptp's `clock_utc_correct`).
-    fn utc_correct(&self, e: InstanceEvent) -> InstanceEvent {
-        let tp = &self.instance.data_sets().time_properties;
-        let Some(shift) = utc_shift(tp, self.utc_timescale, self.is_grandmaster()) else {
+    fn utc_correct(&self, k: usize, e: InstanceEvent) -> InstanceEvent {
+        let Some(inst) = self.instance_ref(k) else {
+            return e;
+        };
+        let ds = inst.data_sets();
+        let grandmaster = ds.parent.grandmaster_identity == ds.default.clock_identity;
+        let Some(shift) = utc_shift(&ds.time_properties, self.utc_timescale, grandmaster) else {
             return e;
         };
         match e {
@@ -582,33 +777,33 @@ impl Daemon {
         }
     }
 
-    fn is_grandmaster(&self) -> bool {
-        let ds = self.instance.data_sets();
-        ds.parent.grandmaster_identity == ds.default.clock_identity
-    }
-
-    fn log_event(&mut self, e: &InstanceEvent, report: Option<SteeringReport>) {
+    fn log_event(&mut self, k: usize, e: &InstanceEvent, report: Option<SteeringReport>) {
+        // The top-level domain's lines are exactly ptp4l's; the overlay's
+        // other domains say which domain they are about.
+        let prefix = match &self.overlay {
+            Some(o) if k != 0 => format!("domain {}: ", o.domain(k)),
+            _ => String::new(),
+        };
         match *e {
             InstanceEvent::PortState { port, from, to } => {
                 let (number, iface) = self
                     .ports
                     .get(port)
                     .map_or((0, String::new()), |p| (p.number, p.interface.clone()));
-                self.line(&state_line(
-                    number,
-                    &iface,
-                    from,
-                    to,
-                    transition_event(from, to),
-                ));
+                let text = state_line(number, &iface, from, to, transition_event(from, to));
+                self.line(&format!("{prefix}{text}"));
             }
             InstanceEvent::ParentChanged => {
-                let gm = self.instance.data_sets().parent.grandmaster_identity;
-                if gm == self.instance.data_sets().default.clock_identity {
-                    self.line("assuming the grand master role");
+                let Some(ds) = self.instance_ref(k).map(PtpInstance::data_sets) else {
+                    return;
+                };
+                let gm = ds.parent.grandmaster_identity;
+                let text = if gm == ds.default.clock_identity {
+                    "assuming the grand master role".to_owned()
                 } else {
-                    self.line(&best_master_line(gm));
-                }
+                    best_master_line(gm)
+                };
+                self.line(&format!("{prefix}{text}"));
             }
             InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
         }
@@ -633,7 +828,8 @@ impl Daemon {
             return;
         }
         if let Some(r) = report {
-            if let Some(p) = self.time_publisher.as_mut()
+            if self.overlay.is_none()
+                && let Some(p) = self.time_publisher.as_mut()
                 && p.publish(&self.clock, &r).is_some()
             {
                 let pb = &mut self.snapshot.publication;

@@ -133,6 +133,8 @@ pub struct TimePropertiesView {
 /// One port.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PortView {
+    /// The PTP domain of the instance the port belongs to.
+    pub domain: u8,
     /// portNumber.
     pub number: u16,
     /// The network interface.
@@ -223,10 +225,22 @@ pub struct PublicationView {
 /// The overlay.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverlayView {
-    /// `disabled` until an `[overlay]` is configured.
+    /// `disabled` without an `[overlay]`; otherwise `agreement`, `too few
+    /// sources (HAVE of NEED)`, `no agreement (...)` or `starting`.
     pub status: String,
+    /// `off`, `monitor` or `guarded`.
+    pub mode: String,
     /// One entry per source.
     pub sources: Vec<SourceView>,
+    /// The source the clock follows (guarded mode).
+    pub selected: Option<String>,
+    /// How many times the selection changed.
+    pub switches: u64,
+    /// Samples withheld from the servo (not from the selected source).
+    pub withheld: u64,
+    /// The intersection, relative to the local clock: (lower, upper),
+    /// seconds; `None` without agreement.
+    pub intersection_s: Option<(f64, f64)>,
 }
 
 /// One overlay source.
@@ -234,9 +248,11 @@ pub struct OverlayView {
 pub struct SourceView {
     /// Its name.
     pub name: String,
-    /// `truechimer`, `falseticker` or `quarantined`.
+    /// `truechimer`, `falseticker`, `unjudged` (no intersection or too old)
+    /// or `quarantined`.
     pub state: String,
-    /// Its interval's offset from the local clock, seconds.
+    /// Its interval's midpoint: the source's time minus the local clock's,
+    /// seconds.
     pub offset_s: f64,
     /// Its interval's half-width, seconds.
     pub bound_s: f64,
@@ -326,10 +342,11 @@ pub const fn servo_state_name(s: ServoState) -> &'static str {
 impl PortView {
     /// The view of `port`, numbered `number`, on `interface`.
     #[must_use]
-    pub fn of<const F: usize>(port: &Port<F>, interface: &str) -> Self {
+    pub fn of<const F: usize>(port: &Port<F>, interface: &str, domain: u8) -> Self {
         let ds = port.port_ds();
         let state: PortState = port.state();
         Self {
+            domain,
             number: ds.port_identity.port_number,
             interface: interface.to_owned(),
             identity: ds.port_identity.to_string(),

@@ -1,0 +1,284 @@
+//! The overlay in the daemon (`[overlay]`): one PTP instance per extra
+//! domain, each domain's master a source for the [`bft_overlay::Guard`],
+//! and the rule deciding which instance's samples may steer the clock.
+//!
+//! Instance index 0 is the top-level `domain` (the one management answers
+//! for); index `k >= 1` is `[overlay] domains[k - 1]`.
+
+use bft_overlay::{
+    BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, Round, SourceSample,
+    clock_accuracy_ns,
+};
+use statime::datasets::{DefaultDS, TimePropertiesDS};
+use statime::instance::{InstanceEvent, PtpInstance};
+use statime::port::PortConfig;
+
+use super::run::MAX_PORTS;
+use crate::config::{Config, OverlayMode};
+use crate::observe::snapshot::{OverlayView, SourceView};
+
+/// One extra PTP instance.
+pub struct Extra {
+    /// Its domainNumber.
+    pub domain: u8,
+    /// The instance.
+    pub instance: PtpInstance<MAX_PORTS>,
+}
+
+/// The overlay state of a daemon.
+pub struct Overlay {
+    mode: OverlayMode,
+    /// Domain of each instance index (0 = the top-level domain).
+    domains: Vec<u8>,
+    /// The instances of the extra domains.
+    pub extra: Vec<Extra>,
+    guard: Guard<usize>,
+    /// An instance gave whole E2E exchanges (their own path delay bounds
+    /// the offset exactly); its per-Sync samples are then not used.
+    exchanges_seen: Vec<bool>,
+    last: Option<Round<usize>>,
+    /// Samples not passed to the servo because their source was not the
+    /// selected one.
+    pub withheld: u64,
+}
+
+/// What the daemon should say after a round.
+#[derive(Debug, Default)]
+pub struct Said {
+    /// Log lines (verdict changes, switches, loss of quorum).
+    pub lines: Vec<String>,
+}
+
+fn name(domain: u8) -> String {
+    format!("domain {domain}")
+}
+
+impl Overlay {
+    /// The overlay `config` asks for, with the extra instances built from
+    /// the same defaultDS, timePropertiesDS and ports as the top-level one;
+    /// `None` when `[overlay] mode = "off"`.
+    #[must_use]
+    pub fn new(
+        config: &Config,
+        default_ds: &DefaultDS,
+        time_properties: &TimePropertiesDS,
+        ports: &[PortConfig],
+    ) -> Option<Self> {
+        let o = &config.overlay;
+        if !o.enabled() {
+            return None;
+        }
+        let extra: Vec<Extra> = o
+            .domains
+            .iter()
+            .filter(|&&d| d != config.domain)
+            .map(|&domain| {
+                let mut ds = *default_ds;
+                ds.domain_number = domain;
+                Extra {
+                    domain,
+                    instance: PtpInstance::new(ds, *time_properties, ports.iter().copied()),
+                }
+            })
+            .collect();
+        let mut domains = vec![config.domain];
+        domains.extend(extra.iter().map(|e| e.domain));
+        let guard = Guard::new(GuardConfig {
+            faults: usize::from(o.faults),
+            assumptions: BoundAssumptions {
+                asymmetry_ns: o.asymmetry_bound.as_nanos().unsigned_abs(),
+                max_drift_ppb: (o.max_drift * 1000.0).round().max(0.0) as u64,
+            },
+            max_age_ns: o.max_age.as_nanos().unsigned_abs(),
+            ..GuardConfig::default()
+        });
+        Some(Self {
+            mode: o.mode,
+            exchanges_seen: vec![false; domains.len()],
+            domains,
+            extra,
+            guard,
+            last: None,
+            withheld: 0,
+        })
+    }
+
+    /// The instance a received message belongs to, by its domainNumber
+    /// (octet 4 of the common header); unknown domains go to instance 0,
+    /// which counts and drops them.
+    #[must_use]
+    pub fn route(&self, data: &[u8]) -> usize {
+        data.get(4)
+            .and_then(|d| self.domains.iter().position(|x| x == d))
+            .unwrap_or(0)
+    }
+
+    /// The number of instances (1 + extra domains).
+    #[must_use]
+    pub fn instances(&self) -> usize {
+        self.domains.len()
+    }
+
+    /// The domain of instance `k`.
+    #[must_use]
+    pub fn domain(&self, k: usize) -> u8 {
+        self.domains.get(k).copied().unwrap_or(0)
+    }
+
+    /// Record a measurement of instance `k` (with the grandmaster clock
+    /// accuracy code it advertises) as a source sample; true when it was
+    /// one.
+    pub fn observe(&mut self, k: usize, e: &InstanceEvent, accuracy: u8, now_ns: u64) -> bool {
+        let (m, delay) = match *e {
+            InstanceEvent::Exchange { measurement, .. } => {
+                if let Some(seen) = self.exchanges_seen.get_mut(k) {
+                    *seen = true;
+                }
+                (measurement, measurement.raw_path_delay)
+            }
+            InstanceEvent::Measurement { measurement, .. }
+                if !self.exchanges_seen.get(k).copied().unwrap_or(false) =>
+            {
+                (measurement, measurement.mean_path_delay)
+            }
+            _ => return false,
+        };
+        let sample = SourceSample {
+            offset_ns: i64::try_from(-m.offset.nanos_floor()).unwrap_or(i64::MAX),
+            path_delay_ns: i64::try_from(delay.nanos_floor()).unwrap_or(i64::MAX),
+            advertised_error_ns: clock_accuracy_ns(accuracy).unwrap_or(0),
+            measured_at_ns: now_ns,
+        };
+        self.guard.observe(k, sample);
+        true
+    }
+
+    /// Intersect, classify and select at `now_ns`; the lines to log.
+    pub fn evaluate(&mut self, now_ns: u64) -> Said {
+        let round = self.guard.evaluate(now_ns);
+        let mut said = Said::default();
+        for ev in &round.events {
+            let line = match *ev {
+                Event::BecameFalseticker { id, reason, .. } => format!(
+                    "overlay: {} is a falseticker: {reason}",
+                    name(self.domain(id))
+                ),
+                Event::BecameTruechimer { id, .. } => {
+                    format!("overlay: {} is a truechimer", name(self.domain(id)))
+                }
+            };
+            said.lines.push(line);
+        }
+        if let Some(from) = round.switched {
+            let describe =
+                |s: Option<usize>| s.map_or_else(|| "nobody".to_owned(), |k| name(self.domain(k)));
+            said.lines.push(format!(
+                "overlay: following {} instead of {} ({} switches)",
+                describe(round.selected),
+                describe(from),
+                self.guard.switches()
+            ));
+        }
+        let lost = |r: &Round<usize>| r.status != GuardStatus::Agreement;
+        if lost(&round) && !self.last.as_ref().is_some_and(lost) {
+            said.lines.push(format!(
+                "overlay: no quorum ({}): holding over",
+                status_text(round.status)
+            ));
+        }
+        self.last = Some(round);
+        said
+    }
+
+    /// Whether samples of instance `k` may steer the clock now.
+    #[must_use]
+    pub fn steers(&self, k: usize) -> bool {
+        match self.mode {
+            OverlayMode::Off | OverlayMode::Monitor => k == 0,
+            OverlayMode::Guarded => self.guard.selected() == Some(k),
+        }
+    }
+
+    /// The clock was stepped: every stored offset is stale.
+    pub fn clock_stepped(&mut self) {
+        self.guard.clear_samples();
+    }
+
+    /// Verdict of instance `k` in the last round: `Some(true)` truechimer,
+    /// `Some(false)` falseticker, `None` unknown.
+    #[must_use]
+    pub fn is_truechimer(&self, k: usize) -> Option<bool> {
+        self.last
+            .as_ref()?
+            .sources
+            .iter()
+            .find(|s| s.id == k)?
+            .verdict
+            .map(|v| v.is_truechimer())
+    }
+
+    /// The last round's intersection as (offset of true time from the
+    /// local clock at the midpoint, half-width), ns; `None` without
+    /// agreement.
+    #[must_use]
+    pub fn published_interval(&self) -> Option<(i64, u64)> {
+        let x = self.last.as_ref()?.intersection?;
+        Some((x.midpoint(), x.half_width()))
+    }
+
+    /// The view for the snapshot.
+    #[must_use]
+    pub fn view(&self) -> OverlayView {
+        let Some(r) = &self.last else {
+            return OverlayView {
+                status: "starting".into(),
+                mode: mode_name(self.mode).into(),
+                ..OverlayView::default()
+            };
+        };
+        let sources = r
+            .sources
+            .iter()
+            .map(|s| SourceView {
+                name: name(self.domain(s.id)),
+                state: match s.verdict {
+                    Some(v) if v.is_truechimer() => "truechimer",
+                    Some(_) => "falseticker",
+                    None => "unjudged",
+                }
+                .into(),
+                offset_s: s.interval.midpoint() as f64 / 1e9,
+                bound_s: s.interval.half_width() as f64 / 1e9,
+            })
+            .collect();
+        OverlayView {
+            status: status_text(r.status),
+            mode: mode_name(self.mode).into(),
+            sources,
+            selected: r.selected.map(|k| name(self.domain(k))),
+            switches: self.guard.switches(),
+            withheld: self.withheld,
+            intersection_s: r
+                .intersection
+                .map(|x| (x.lower() as f64 / 1e9, x.upper() as f64 / 1e9)),
+        }
+    }
+}
+
+fn mode_name(m: OverlayMode) -> &'static str {
+    match m {
+        OverlayMode::Off => "off",
+        OverlayMode::Monitor => "monitor",
+        OverlayMode::Guarded => "guarded",
+    }
+}
+
+fn status_text(s: GuardStatus) -> String {
+    match s {
+        GuardStatus::Agreement => "agreement".into(),
+        GuardStatus::TooFewSources { have, need } => {
+            format!("too few sources ({have} of {need})")
+        }
+        GuardStatus::NoAgreement => "no agreement (more than f faulty)".into(),
+    }
+}

@@ -90,7 +90,10 @@ impl Overlay {
                 max_drift_ppb: (o.max_drift * 1000.0).round().max(0.0) as u64,
             },
             max_age_ns: o.max_age.as_nanos().unsigned_abs(),
-            ..GuardConfig::default()
+            // Per-exchange path delays jitter by a factor of two with
+            // software time stamps: switch between valid sources only for
+            // a much narrower one.
+            switch_below_percent: 25,
         });
         Some(Self {
             mode: o.mode,

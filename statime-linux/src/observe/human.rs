@@ -93,7 +93,23 @@ pub fn summary(s: &Snapshot) -> String {
             ns(pb.bound_s)
         );
     }
-    let _ = write!(o, "overlay    {}", s.overlay.status);
+    let ov = &s.overlay;
+    if ov.mode.is_empty() || ov.mode == "off" {
+        let _ = write!(o, "overlay    {}", ov.status);
+    } else {
+        let _ = write!(
+            o,
+            "overlay    {} {}, following {} ({} switches, {} samples withheld)",
+            ov.mode,
+            ov.status,
+            ov.selected.as_deref().unwrap_or("nobody"),
+            ov.switches,
+            ov.withheld
+        );
+        if let Some((lo, hi)) = ov.intersection_s {
+            let _ = write!(o, "\n  intersection [{}, {}]", ns(Some(lo)), ns(Some(hi)));
+        }
+    }
     for src in &s.overlay.sources {
         let _ = write!(
             o,

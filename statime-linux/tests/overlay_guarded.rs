@@ -367,5 +367,22 @@ fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
     let human = ctl(&["status", "-s", &socket]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("domain 1 falseticker"), "{text}");
+    let table = ctl(&["overlay", "-s", &socket]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("domain 1").contains("falseticker"), "{table}");
+    assert!(!line("domain 1").contains("followed"), "{table}");
+    assert!(
+        line("domain 2").ends_with("<- followed") || line("domain 3").ends_with("<- followed"),
+        "{table}"
+    );
+    assert!(table.contains("intersection ["), "{table}");
+    println!("{table}");
     drop(daemons);
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::snapshot::Snapshot;
+use super::snapshot::{OverlayView, Snapshot};
 
 /// Nanoseconds with a sign, or `-` when unknown.
 fn ns(v: Option<f64>) -> String {
@@ -124,10 +124,113 @@ pub fn summary(s: &Snapshot) -> String {
     o
 }
 
+/// `statime-ctl overlay`: one line per source with its interval and state,
+/// then the intersection and the selection.
+#[must_use]
+pub fn overlay_table(ov: &OverlayView) -> String {
+    let mut o = String::new();
+    if ov.mode.is_empty() || ov.mode == "off" {
+        let _ = writeln!(o, "overlay {} (no [overlay] configured)", ov.status);
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "{:<12} {:<12} {:>14} {:>12} {:>14} {:>14}",
+        "source", "state", "offset", "bound", "earliest", "latest"
+    );
+    for s in &ov.sources {
+        let _ = writeln!(
+            o,
+            "{:<12} {:<12} {:>14} {:>12} {:>14} {:>14}{}",
+            s.name,
+            s.state,
+            ns(Some(s.offset_s)),
+            format!("{:.0} ns", s.bound_s * 1e9),
+            ns(Some(s.offset_s - s.bound_s)),
+            ns(Some(s.offset_s + s.bound_s)),
+            if ov.selected.as_deref() == Some(s.name.as_str()) {
+                "  <- followed"
+            } else {
+                ""
+            }
+        );
+    }
+    match ov.intersection_s {
+        Some((lo, hi)) => {
+            let _ = writeln!(
+                o,
+                "intersection [{}, {}] (half-width {:.0} ns)",
+                ns(Some(lo)),
+                ns(Some(hi)),
+                (hi - lo) / 2.0 * 1e9
+            );
+        }
+        None => {
+            let _ = writeln!(o, "intersection none");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "{} {}: following {} ({} switches, {} samples withheld)",
+        ov.mode,
+        ov.status,
+        ov.selected.as_deref().unwrap_or("nobody"),
+        ov.switches,
+        ov.withheld
+    );
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::snapshot::PortView;
+    use crate::observe::snapshot::{PortView, SourceView};
+
+    #[test]
+    fn overlay_table_marks_the_followed_source() {
+        let ov = OverlayView {
+            status: "agreement".into(),
+            mode: "guarded".into(),
+            sources: vec![
+                SourceView {
+                    name: "domain 1".into(),
+                    state: "falseticker".into(),
+                    offset_s: 1e-3,
+                    bound_s: 20e-6,
+                },
+                SourceView {
+                    name: "domain 2".into(),
+                    state: "truechimer".into(),
+                    offset_s: 2e-6,
+                    bound_s: 18e-6,
+                },
+            ],
+            selected: Some("domain 2".into()),
+            switches: 1,
+            withheld: 40,
+            intersection_s: Some((-10e-6, 12e-6)),
+        };
+        let t = overlay_table(&ov);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[1].starts_with("domain 1     falseticker"), "{t}");
+        assert!(
+            lines[1].contains("+1000000 ns") && !lines[1].contains("followed"),
+            "{t}"
+        );
+        assert!(lines[2].ends_with("<- followed"), "{t}");
+        assert!(
+            lines[2].contains("-16000 ns") && lines[2].contains("+20000 ns"),
+            "{t}"
+        );
+        assert_eq!(
+            lines[3],
+            "intersection [-10000 ns, +12000 ns] (half-width 11000 ns)"
+        );
+        assert!(
+            lines[4].starts_with("guarded agreement: following domain 2"),
+            "{t}"
+        );
+    }
 
     #[test]
     fn a_slave_summary_names_master_servo_and_ports() {

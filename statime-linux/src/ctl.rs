@@ -83,11 +83,39 @@ pub enum Command {
         #[arg(short, long)]
         follow: bool,
     },
+    /// Show the overlay from the daemon's status socket: each source's
+    /// interval (offset of its time from the local clock, plus or minus its
+    /// bound), its state (truechimer, falseticker), the intersection and
+    /// the source the clock follows.
+    Overlay {
+        /// The status socket.
+        #[arg(short, long, default_value = DEFAULT_STATUS_SOCKET, conflicts_with = "config")]
+        socket: PathBuf,
+        /// Take the socket path from this daemon configuration instead.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// Print the overlay part of the snapshot as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read the time the daemon publishes (`[observability] time-file`):
     /// `earliest latest status`, nanoseconds since the Unix epoch (UTC).
     Now {
         /// The time file.
         path: PathBuf,
+    },
+    /// Convert a linuxptp ptp4l configuration file to statime.toml(5):
+    /// the TOML goes to standard output (or `--output`), each option that is
+    /// not carried over exactly to standard error as
+    /// `FILE:LINE: not carried over: OPTION = VALUE (reason)`. Exit status 0
+    /// on success, 1 if FILE is not a valid ptp4l configuration, 2 if it
+    /// cannot be read or the output cannot be written.
+    Convert {
+        /// The ptp4l configuration file (e.g. /etc/linuxptp/ptp4l.conf).
+        file: PathBuf,
+        /// Write the TOML to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -180,6 +208,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
         )),
         Command::Lab { seconds } => crate::lab::lab(seconds, out, err),
         Command::Now { path } => now(&path, out, err),
+        Command::Convert { file, output } => {
+            crate::ptp4l_conf::convert_command(&file, output.as_deref(), out, err)
+        }
+        Command::Overlay {
+            socket,
+            config,
+            json,
+        } => overlay(&socket, config.as_deref(), json, out, err),
         Command::Status {
             socket,
             config,
@@ -280,6 +316,39 @@ fn decode(
 /// Where `statime-ctl status` looks when not told (the path the packaged
 /// configuration and systemd unit use).
 pub const DEFAULT_STATUS_SOCKET: &str = "/run/statime/status.sock";
+
+/// `statime-ctl overlay`.
+fn overlay(
+    socket: &std::path::Path,
+    config: Option<&std::path::Path>,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    let mut buf = Vec::new();
+    let code = status(socket, config, true, false, &mut buf, err);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let snapshot: crate::observe::Snapshot = match serde_json::from_slice(&buf) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "not a status snapshot: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let text = if json {
+        let mut t = serde_json::to_string_pretty(&snapshot.overlay).unwrap_or_default();
+        t.push('\n');
+        t
+    } else {
+        crate::observe::human::overlay_table(&snapshot.overlay)
+    };
+    if out.write_all(text.as_bytes()).is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
 
 fn status(
     socket: &std::path::Path,

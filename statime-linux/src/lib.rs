@@ -11,3 +11,4 @@ pub mod lab;
 pub mod net;
 pub mod observe;
 pub mod pcap;
+pub mod ptp4l_conf;

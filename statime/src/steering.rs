@@ -50,7 +50,14 @@ pub struct Steering {
     slave_ports: u32,
     /// The parent port and grandmaster the servo is tracking.
     parent: Option<(crate::wire::PortIdentity, crate::wire::ClockIdentity)>,
+    /// The parent changed: the next sample decides whether the servo
+    /// starts afresh.
+    reset_pending: bool,
 }
+
+/// A new parent whose first offset is within this (or four path delays)
+/// does not restart the servo.
+const RESUME_WITHIN: Duration = Duration::from_nanos(50_000);
 
 impl Steering {
     /// A servo from `config`, starting from the clock's current frequency
@@ -64,6 +71,7 @@ impl Steering {
             frequency_ppb: current_frequency_ppb,
             slave_ports: 0,
             parent: None,
+            reset_pending: false,
         }
     }
 
@@ -80,6 +88,7 @@ impl Steering {
             frequency_ppb: current_frequency_ppb,
             slave_ports: 0,
             parent: None,
+            reset_pending: false,
         }
     }
 
@@ -136,18 +145,22 @@ impl Steering {
                 )
             }
             InstanceEvent::ParentChanged => {
-                // A new parent port or grandmaster to follow: start afresh
-                // (the clock keeps its frequency); the new time base may be
-                // far from the old. A change of other attributes (priorities,
-                // quality) is no reason to drop the lock, and a single stray
-                // Announce cannot change the grandmaster (the foreign-master
-                // table waits for a confirmation). With no parent the servo
-                // stays in holdover.
+                // A new parent port or grandmaster to follow: its time base
+                // may be far from the old one. Whether to start afresh is
+                // decided by its first sample (see `sample`): a new parent
+                // that agrees with the servo's estimate (the same
+                // grandmaster again after a rogue master came and went, or
+                // a redundant grandmaster on the same time) keeps the lock.
+                // A change of other attributes (priorities, quality) is no
+                // reason to drop the lock, and a single stray Announce
+                // cannot change the grandmaster (the foreign-master table
+                // waits for a confirmation). With no parent the servo stays
+                // in holdover.
                 let ds = &instance.data_sets().parent;
                 let parent = (ds.parent_port_identity, ds.grandmaster_identity);
                 if self.slave_ports > 0 && self.parent.is_some_and(|p| p != parent) {
                     self.exchanges_seen = false;
-                    self.servo.reset();
+                    self.reset_pending = true;
                 }
                 self.parent = Some(parent);
                 Ok(None)
@@ -186,6 +199,17 @@ impl Steering {
         clock: &mut C,
         now: Instant,
     ) -> Result<Option<SteeringReport>, C::Error> {
+        if self.reset_pending {
+            self.reset_pending = false;
+            // The new parent agrees with where the servo is if its first
+            // offset is within what the path (or 50 us) explains.
+            let d = path_delay.abs();
+            let agrees = self.servo.state().is_locked()
+                && m.offset.abs() <= (d + d + d + d).max(RESUME_WITHIN);
+            if !agrees {
+                self.servo.reset();
+            }
+        }
         let applied_at = clock.now().unwrap_or(m.ingress);
         let sample = ServoSample {
             offset: m.offset,

@@ -44,9 +44,16 @@ pub enum AnnounceVerdict {
     /// round a loop (clause 16.2.3). Ignored; the sender's record is kept.
     PathTraceLoop,
     /// A known sender announced different grandmaster or time properties:
-    /// held until the next Announce confirms them (one stray or forged
-    /// Announce cannot change what this sender stands for).
+    /// held until its very next Announce (sequenceId one more) repeats them
+    /// with nothing contrary in between (one stray or forged Announce, or a
+    /// flood of them interleaved with the sender's own, cannot change what
+    /// this sender stands for).
     Unconfirmed,
+    /// A copy of another sender's latest Announce (the same non-zero
+    /// originTimestamp, sequenceId and contents under another
+    /// sourcePortIdentity): a forgery or a reflection, never a second
+    /// master.
+    Copy,
     /// A new foreign master, but every record is qualified or protected;
     /// the Announce was dropped.
     TableFull,
@@ -250,11 +257,17 @@ impl<const N: usize> ForeignMasterTable<N> {
             .iter_mut()
             .find(|r| r.sender() == announce.sender)
         {
-            if rec.announce.sequence_id == announce.sequence_id {
+            // Only the last sequenceId counts as a duplicate: a forged copy
+            // with a jumped sequenceId must not make the sender's own later
+            // Announces look old (that would starve its record).
+            if announce.sequence_id == rec.announce.sequence_id {
                 return AnnounceVerdict::Duplicate;
             }
             if !same_contents(&rec.announce, &announce) {
-                let confirmed = rec.pending.is_some_and(|p| same_contents(&p, &announce));
+                let confirmed = rec.pending.is_some_and(|p| {
+                    same_contents(&p, &announce)
+                        && announce.sequence_id == p.sequence_id.wrapping_add(1)
+                });
                 if !confirmed {
                     rec.pending = Some(announce);
                     return AnnounceVerdict::Unconfirmed;
@@ -267,6 +280,15 @@ impl<const N: usize> ForeignMasterTable<N> {
                 qualified: rec.is_qualified(now, window),
                 evicted: None,
             };
+        }
+        if announce.message.origin_timestamp != crate::wire::Timestamp::default()
+            && self.records.iter().any(|r| {
+                r.announce.sequence_id == announce.sequence_id
+                    && r.announce.message.origin_timestamp == announce.message.origin_timestamp
+                    && same_contents(&r.announce, &announce)
+            })
+        {
+            return AnnounceVerdict::Copy;
         }
         let mut evicted = None;
         if self.records.is_full() {

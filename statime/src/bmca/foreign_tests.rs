@@ -431,3 +431,71 @@ fn one_changed_announce_is_held_until_confirmed() {
         100
     );
 }
+
+#[test]
+fn a_change_needs_the_very_next_announce_and_nothing_contrary() {
+    let mut t = table::<8>();
+    let real = msg(1, 128);
+    let forged = msg(1, 0);
+    feed(&mut t, pid(1, 1), 10, &real, secs(0));
+    feed(&mut t, pid(1, 1), 11, &real, secs(1));
+    // A forged change, then a repeat that skips a sequenceId: still held.
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 12, &forged, secs(2)),
+        AnnounceVerdict::Unconfirmed
+    );
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 14, &forged, secs(2)),
+        AnnounceVerdict::Unconfirmed
+    );
+    // The sender's own Announce in between resets the pending change.
+    assert!(feed(&mut t, pid(1, 1), 15, &real, secs(3)).is_accepted());
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 16, &forged, secs(3)),
+        AnnounceVerdict::Unconfirmed
+    );
+    assert!(feed(&mut t, pid(1, 1), 17, &real, secs(4)).is_accepted());
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 18, &forged, secs(4)),
+        AnnounceVerdict::Unconfirmed
+    );
+    assert_eq!(t.get(pid(1, 1)).unwrap().announce().message, real);
+    // A real change: two consecutive Announces with the new contents.
+    assert!(feed(&mut t, pid(1, 1), 19, &forged, secs(5)).is_accepted());
+    assert_eq!(t.get(pid(1, 1)).unwrap().announce().message, forged);
+}
+
+#[test]
+fn a_jumped_sequence_id_does_not_starve_the_sender() {
+    let mut t = table::<8>();
+    let m = msg(1, 128);
+    feed(&mut t, pid(1, 1), 100, &m, secs(0));
+    assert_eq!(
+        feed(&mut t, pid(1, 1), 100, &m, secs(1)),
+        AnnounceVerdict::Duplicate
+    );
+    // A forged copy 16384 ahead, then the sender's own next Announce.
+    assert!(feed(&mut t, pid(1, 1), 100 + 16384, &m, secs(1)).is_accepted());
+    assert!(feed(&mut t, pid(1, 1), 101, &m, secs(2)).is_accepted());
+}
+
+#[test]
+fn copies_of_another_senders_announce_are_refused() {
+    let mut t = table::<8>();
+    let mut m = msg(1, 128);
+    m.origin_timestamp = crate::wire::Timestamp::new(1_700_000_000, 123_456_789).unwrap();
+    feed(&mut t, pid(1, 1), 7, &m, secs(0));
+    // The same Announce under a mutated sender identity.
+    assert_eq!(
+        feed(&mut t, pid(9, 1), 7, &m, secs(0)),
+        AnnounceVerdict::Copy
+    );
+    assert!(t.get(pid(9, 1)).is_none());
+    // Another master with the same contents but its own clock and
+    // sequence is a master.
+    assert!(feed(&mut t, pid(9, 1), 8, &m, secs(0)).is_accepted());
+    // Zero timestamps (allowed by clause 13.5.2.1) are never taken as copies.
+    let z = msg(2, 128);
+    feed(&mut t, pid(2, 1), 3, &z, secs(0));
+    assert!(feed(&mut t, pid(3, 1), 3, &z, secs(0)).is_accepted());
+}

@@ -45,6 +45,11 @@ pub enum Discard {
     Unmatched,
     /// A timestamp with nanoseconds of 1e9 or more (clause 5.3.3).
     InvalidTimestamp,
+    /// A second, different message for a sequence already waiting (two
+    /// Syncs, two Follow_Ups or two Delay_Resps with one sequenceId): one of
+    /// them is forged or corrupted and nothing says which, so the whole
+    /// sequence is dropped rather than measured.
+    Conflict,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -72,8 +77,16 @@ struct EarlyFollowUp {
 pub struct SyncTracker {
     pending: Option<PendingSync>,
     early: Option<EarlyFollowUp>,
-    last_used: Option<u16>,
+    /// The sequenceIds of the latest samples (a ring): a message for one
+    /// of them is a duplicate. Deliberately not a "newer than" window: one
+    /// forged message with a sequenceId far ahead must not make the master's
+    /// own next messages look old.
+    used: [Option<u16>; USED_RING],
+    next_used: usize,
 }
+
+/// How many recent sequenceIds [`SyncTracker`] remembers.
+const USED_RING: usize = 8;
 
 impl SyncTracker {
     /// A tracker with nothing pending.
@@ -82,7 +95,8 @@ impl SyncTracker {
         Self {
             pending: None,
             early: None,
-            last_used: None,
+            used: [None; USED_RING],
+            next_used: 0,
         }
     }
 
@@ -92,11 +106,18 @@ impl SyncTracker {
     }
 
     fn check_fresh(&self, sequence_id: u16) -> Result<(), Discard> {
-        match self.last_used {
-            Some(last) if last == sequence_id => Err(Discard::Duplicate),
-            Some(last) if !is_newer(sequence_id, last) => Err(Discard::Stale),
-            _ => Ok(()),
+        if self.used.contains(&Some(sequence_id)) {
+            Err(Discard::Duplicate)
+        } else {
+            Ok(())
         }
+    }
+
+    fn mark_used(&mut self, sequence_id: u16) {
+        if let Some(slot) = self.used.get_mut(self.next_used % USED_RING) {
+            *slot = Some(sequence_id);
+        }
+        self.next_used = (self.next_used + 1) % USED_RING;
     }
 
     /// A Sync from the parent received at `t2`, with `asymmetry` the port's
@@ -125,6 +146,16 @@ impl SyncTracker {
                 header.correction_field,
                 asymmetry,
             )));
+        }
+        if let Some(p) = self.pending
+            && p.sequence_id == seq
+            && p.source == source
+        {
+            // Two Syncs with one sequenceId: their receive times differ,
+            // and which is the master's cannot be told.
+            self.pending = None;
+            self.mark_used(seq);
+            return Err(Discard::Conflict);
         }
         if let Some(early) = self.early
             && early.sequence_id == seq
@@ -165,6 +196,21 @@ impl SyncTracker {
                 Ok(Some(self.finish(seq, t1, p.t2, corr, asymmetry)))
             }
             Some(p) if p.source == source && is_newer(p.sequence_id, seq) => Err(Discard::Stale),
+            _ if self
+                .early
+                .is_some_and(|e| e.sequence_id == seq && e.source == source) =>
+            {
+                if self
+                    .early
+                    .is_some_and(|e| e.t1 == t1 && e.correction == header.correction_field)
+                {
+                    return Err(Discard::Duplicate);
+                }
+                // Two different Follow_Ups for a Sync not yet here.
+                self.early = None;
+                self.mark_used(seq);
+                Err(Discard::Conflict)
+            }
             _ => {
                 // The Sync may still be on its way (or was lost): keep the
                 // Follow_Up until a Sync with this sequenceId arrives.
@@ -187,7 +233,7 @@ impl SyncTracker {
         correction: TimeInterval,
         asymmetry: Duration,
     ) -> SyncSample {
-        self.last_used = Some(sequence_id);
+        self.mark_used(sequence_id);
         SyncSample {
             sequence_id,
             t2,
@@ -275,13 +321,18 @@ impl DelayTracker {
                 Discard::Unmatched
             });
         }
-        if o.response.is_some() {
-            return Err(Discard::Duplicate);
-        }
         let t4 = body
             .receive_timestamp
             .to_time()
             .ok_or(Discard::InvalidTimestamp)?;
+        if let Some(first) = o.response {
+            if first == (t4, header.correction_field) {
+                return Err(Discard::Duplicate);
+            }
+            // Two different answers to one request: drop the exchange.
+            self.outstanding = None;
+            return Err(Discard::Conflict);
+        }
         o.response = Some((t4, header.correction_field));
         Ok(self.complete())
     }
@@ -408,12 +459,25 @@ mod tests {
         // The right one completes it.
         let ok = header(MessageType::FollowUp, 10, MASTER, false, 0);
         assert!(st.follow_up(&ok, &fup, NO_ASYM).unwrap().is_some());
-        // Anything at or before 10 is now old.
+        // A repeat of a sequence just used is a duplicate.
         assert_eq!(st.follow_up(&ok, &fup, NO_ASYM), Err(Discard::Duplicate));
+        // An older Sync merely waits for its Follow_Up (a replayed pair
+        // gives a sample that is wrong by the replay delay, which the
+        // servo's outlier gate sees): staleness is no longer judged by a
+        // "newer than the last" window, which one forged sequenceId far
+        // ahead would turn against every later real message.
         let old_sync = header(MessageType::Sync, 3, MASTER, true, 0);
-        assert_eq!(
-            st.sync(&old_sync, &sync, t(51, 0), NO_ASYM),
-            Err(Discard::Stale)
+        assert_eq!(st.sync(&old_sync, &sync, t(51, 0), NO_ASYM), Ok(None));
+        let far = header(MessageType::Sync, 10 + 16_384, MASTER, true, 0);
+        let far_fup = header(MessageType::FollowUp, 10 + 16_384, MASTER, false, 0);
+        assert_eq!(st.sync(&far, &sync, t(51, 0), NO_ASYM), Ok(None));
+        assert!(st.follow_up(&far_fup, &fup, NO_ASYM).unwrap().is_some());
+        let next = header(MessageType::Sync, 12, MASTER, true, 0);
+        let next_fup = header(MessageType::FollowUp, 12, MASTER, false, 0);
+        assert_eq!(st.sync(&next, &sync, t(52, 0), NO_ASYM), Ok(None));
+        assert!(
+            st.follow_up(&next_fup, &fup, NO_ASYM).unwrap().is_some(),
+            "the master's next sequence still measures"
         );
         // Invalid nanoseconds are refused, not turned into time.
         let bad = FollowUpMessage {
@@ -503,5 +567,62 @@ mod tests {
         let mpd = mean_path_delay(s.ms, d.sm);
         assert_eq!(mpd, Duration::from_nanos(500));
         assert_eq!(offset_from_master(s.ms, mpd), Duration::from_nanos(offset));
+    }
+
+    #[test]
+    fn conflicting_copies_drop_the_sequence() {
+        let sync = SyncMessage::default();
+        let fup = FollowUpMessage {
+            precise_origin_timestamp: ts(50, 0),
+        };
+        // A second Sync with the pending sequenceId (a forged copy arriving
+        // later): no sample for that sequence, not even with the real
+        // Follow_Up.
+        let mut st = SyncTracker::new();
+        let h = header(MessageType::Sync, 20, MASTER, true, 0);
+        assert_eq!(st.sync(&h, &sync, t(50, 1000), NO_ASYM), Ok(None));
+        assert_eq!(
+            st.sync(&h, &sync, t(50, 90_000), NO_ASYM),
+            Err(Discard::Conflict)
+        );
+        let hf = header(MessageType::FollowUp, 20, MASTER, false, 0);
+        assert!(st.follow_up(&hf, &fup, NO_ASYM).is_err());
+        // The next sequence measures normally.
+        let h = header(MessageType::Sync, 21, MASTER, true, 0);
+        assert_eq!(st.sync(&h, &sync, t(51, 1000), NO_ASYM), Ok(None));
+        let hf = header(MessageType::FollowUp, 21, MASTER, false, 0);
+        let fup21 = FollowUpMessage {
+            precise_origin_timestamp: ts(51, 0),
+        };
+        assert!(st.follow_up(&hf, &fup21, NO_ASYM).unwrap().is_some());
+
+        // Two different early Follow_Ups: dropped; an identical copy is a
+        // mere duplicate.
+        let mut st = SyncTracker::new();
+        let hf = header(MessageType::FollowUp, 30, MASTER, false, 0);
+        assert_eq!(st.follow_up(&hf, &fup, NO_ASYM), Ok(None));
+        assert_eq!(st.follow_up(&hf, &fup, NO_ASYM), Err(Discard::Duplicate));
+        let forged = FollowUpMessage {
+            precise_origin_timestamp: ts(49, 999_000_000),
+        };
+        assert_eq!(st.follow_up(&hf, &forged, NO_ASYM), Err(Discard::Conflict));
+        let h = header(MessageType::Sync, 30, MASTER, true, 0);
+        assert!(st.sync(&h, &sync, t(50, 1000), NO_ASYM).is_err());
+
+        // Two different Delay_Resps to one Delay_Req: no sample.
+        let mut dt = DelayTracker::new();
+        dt.sent(5);
+        let hr = header(MessageType::DelayResp, 5, MASTER, false, 0);
+        let resp = |s, ns| DelayRespMessage {
+            receive_timestamp: ts(s, ns),
+            requesting_port_identity: ME,
+        };
+        assert_eq!(dt.response(&hr, &resp(60, 500), ME), Ok(None));
+        assert_eq!(
+            dt.response(&hr, &resp(60, 500), ME),
+            Err(Discard::Duplicate)
+        );
+        assert_eq!(dt.response(&hr, &resp(61, 500), ME), Err(Discard::Conflict));
+        assert_eq!(dt.sent_at(5, t(60, 100)), Err(Discard::Unmatched));
     }
 }

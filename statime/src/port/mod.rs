@@ -196,6 +196,9 @@ pub struct Port<const F: usize = 16> {
     pdelay_responses: ArrayVec<(u16, PortIdentity, crate::time::TimeInterval), 4>,
     events: ArrayVec<PortEvent, 16>,
     counters: PortCounters,
+    /// The path delays of the latest exchanges in a row that were
+    /// implausible.
+    implausible: ArrayVec<Duration, { receive::IMPLAUSIBLE_BEFORE_RESET }>,
 }
 
 /// The foreign master table runs on PTP-independent time: map the
@@ -228,6 +231,7 @@ impl<const F: usize> Port<F> {
             pdelay_responses: ArrayVec::new(),
             events: ArrayVec::new(),
             counters: PortCounters::default(),
+            implausible: ArrayVec::new_const(),
             config,
         }
     }

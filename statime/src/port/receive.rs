@@ -231,17 +231,37 @@ impl<const F: usize> Port<F> {
         let Some(sync) = self.last_sync else {
             return;
         };
+        // Pair only with a recent Sync: with the Syncs gone (lost, or
+        // dropped as conflicting) an old one, perhaps forged, must not go
+        // on lending its `ms` to every new exchange.
+        let interval = crate::datasets::log_interval_duration(self.ds.log_sync_interval);
+        let max_age = MAX_SYNC_AGE.max(interval + interval + interval);
+        if (d.t3 - sync.t2).abs() > max_age {
+            bump(&mut self.counters.discarded);
+            return;
+        }
         let raw = super::e2e::mean_path_delay(sync.ms, d.sm);
         // Only once calibrated: before the servo has the frequency, a
         // frequency error makes the delay of a slow exchange look odd.
         if self.ds.port_state == PortState::Slave
             && !plausible_delay(raw, self.delay_filter.median())
         {
-            // A forged or corrupted timestamp: keep it out of the filter
-            // and away from the servo.
-            bump(&mut self.counters.discarded);
-            return;
+            // A forged or corrupted timestamp, or a badly queued exchange:
+            // keep it out of the filter and away from the servo. Only a
+            // run of them that agree with each other means the path really
+            // changed (forged timestamps scatter).
+            let run = &mut self.implausible;
+            if run.is_full() {
+                run.remove(0);
+            }
+            let _ = run.try_push(raw);
+            if !(run.is_full() && consistent(run)) {
+                bump(&mut self.counters.discarded);
+                return;
+            }
+            self.delay_filter.reset();
         }
+        self.implausible.clear();
         self.raw_path_delay = Some(raw);
         let filtered = self.delay_filter.push(raw);
         self.mean_path_delay = Some(filtered);
@@ -281,15 +301,35 @@ impl<const F: usize> Port<F> {
     }
 }
 
-/// Whether a measured mean path delay can be real: not clearly negative,
-/// and not an order of magnitude beyond the recent median (queueing makes
-/// delays vary, but a forged timestamp moves them by milliseconds or
-/// seconds).
+/// The oldest Sync a Delay_Req/Delay_Resp exchange is paired with (t3 - t2),
+/// or three Sync intervals when that is longer.
+const MAX_SYNC_AGE: Duration = Duration::from_secs(4);
+
+/// Exchanges with an implausible delay in a row, all within a quarter of
+/// each other, after which the path is taken to have changed (the delay
+/// filter starts afresh). Forged timestamps scatter and never make such a
+/// run.
+pub(super) const IMPLAUSIBLE_BEFORE_RESET: usize = 8;
+
+/// Whether the delays agree: their spread is at most a quarter of the
+/// smallest plus 2 us.
+fn consistent(run: &[Duration]) -> bool {
+    let (Some(lo), Some(hi)) = (run.iter().min(), run.iter().max()) else {
+        return false;
+    };
+    *hi - *lo <= lo.abs().half().half() + Duration::from_nanos(2_000)
+}
+
+/// Whether a measured mean path delay is plausible: not clearly negative,
+/// and at most twice the recent median plus 20 us. An exchange's offset
+/// error is bounded by its own path delay, so one with a much longer path
+/// than usual (queued, or its timestamps forged: a forgery that shifts the
+/// offset must lengthen the path as much) is worth less than none.
 fn plausible_delay(raw: Duration, median: Option<Duration>) -> bool {
     if raw < Duration::from_nanos(-1_000) {
         return false;
     }
-    median.is_none_or(|m| raw <= m.abs() * 10 + Duration::from_nanos(100_000))
+    median.is_none_or(|m| raw <= m.abs() * 2 + Duration::from_nanos(20_000))
 }
 
 #[cfg(test)]
@@ -305,7 +345,11 @@ mod tests {
             "no history: anything non-negative"
         );
         assert!(!plausible_delay(us(-5), None));
-        assert!(plausible_delay(us(27), Some(us(2))), "a queued exchange");
+        assert!(plausible_delay(us(23), Some(us(2))), "a queued exchange");
+        assert!(!plausible_delay(us(88), Some(us(21))), "a forged exchange");
+        assert!(plausible_delay(us(60), Some(us(21))));
+        assert!(consistent(&[us(500), us(510), us(480)]), "a longer path");
+        assert!(!consistent(&[us(500), us(38_000), us(480)]), "forgeries");
         assert!(
             !plausible_delay(us(20_000), Some(us(20))),
             "20 ms on a 20 us link"

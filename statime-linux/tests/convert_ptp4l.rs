@@ -364,10 +364,8 @@ const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
     ),
     ("clock_type E2E_TC", Some((Fate::NotCarried, "clock_type"))),
     ("clock_type BC", None),
-    (
-        "message_tag [ptp4l.0.config]",
-        Some((Fate::NotCarried, "message_tag")),
-    ),
+    ("message_tag [ptp4l.0.config]", None),
+    ("userDescription rack 3;lab", None),
     (
         "dataset_comparison G.8275.x",
         Some((Fate::NotCarried, "dataset_comparison")),

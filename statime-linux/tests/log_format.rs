@@ -126,8 +126,18 @@ fn prefixed(seconds: f64, text: &str) -> String {
 }
 
 /// The same line with ptp4l's message tag, as OpenShift configures ptp4l.
+/// `line` with a message tag: as it is when the daemon was given one,
+/// with the tag inserted when not.
 fn tagged(line: &str) -> String {
-    line.replacen("]: ", "]: [ptp4l.0.config:6] ", 1)
+    if Regex::new(PREFIX)
+        .ok()
+        .and_then(|re| re.captures(line))
+        .is_some_and(|c| c.name("tag").is_some())
+    {
+        line.to_owned()
+    } else {
+        line.replacen("]: ", "]: [ptp4l.0.config:6] ", 1)
+    }
 }
 
 fn report(offset: i64, state: ServoState, freq: f64, delay: i64) -> SteeringReport {
@@ -571,6 +581,8 @@ struct Parsed {
     grand_master: usize,
     /// ptp4l lines that are none of the above.
     other: Vec<String>,
+    /// The message tag of every ptp4l line (`None` where there is none).
+    tags: Vec<Option<String>>,
 }
 
 fn parse_log(f: &Formats, path: &Path) -> Parsed {
@@ -578,6 +590,7 @@ fn parse_log(f: &Formats, path: &Path) -> Parsed {
     let mut p = Parsed::default();
     let mut last_ts = 0.0f64;
     let mut locked = false;
+    let prefix = Regex::new(PREFIX).expect("prefix");
     for line in text.lines() {
         if line.starts_with("summary: ") {
             // statime's own report at the end of --duration, not ptp4l's.
@@ -585,6 +598,11 @@ fn parse_log(f: &Formats, path: &Path) -> Parsed {
             continue;
         }
         assert!(line.starts_with("ptp4l["), "not a ptp4l line: {line:?}");
+        p.tags.push(
+            prefix
+                .captures(line)
+                .and_then(|c| c.name("tag").map(|m| m.as_str().to_owned())),
+        );
         if let Some(c) = f.sample.captures(line) {
             let state = num(&c, "state");
             locked |= state >= 2;
@@ -690,7 +708,14 @@ fn find_in_order(
 fn run_pair(n: u32, summary: i8, seconds: u32) -> (Parsed, Parsed, [String; 2]) {
     let f = Formats::new();
     let mut lab = Lab::new(n);
-    let logging = "[logging]\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n";
+    // The summary run also sets ptp4l's message tag, as OpenShift's
+    // generated configurations do.
+    let tag = if summary != 0 {
+        "message-tag = \"[ptp4l.0.config]\"\n"
+    } else {
+        ""
+    };
+    let logging = format!("[logging]\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n{tag}");
     let gm = format!(
         "priority1 = 10\n[[port]]\ninterface = \"{}\"\n{COMMON}[clock]\nkind = \"virtual\"\n\
          {logging}",
@@ -751,14 +776,11 @@ fn check_states(slave: &Parsed, gm: &Parsed, iface: &[String; 2]) {
     );
     // ptp4l then prints "selected local clock ... as best master" and
     // "assuming the grand master role" (OpenShift's conformance tests look
-    // for the latter). The daemon prints them only when the parent changes
-    // to itself, not when it is grandmaster from the start: say so.
-    if gm.grand_master == 0 {
-        println!(
-            "log_format: note: the grandmaster printed no \"assuming the grand master role\" \
-             line (ptp4l prints one when it starts as grandmaster)"
-        );
-    }
+    // for the latter), also when it is grandmaster from the start.
+    assert!(
+        gm.grand_master >= 1,
+        "the grandmaster printed no \"assuming the grand master role\" line"
+    );
 }
 
 #[test]
@@ -822,6 +844,18 @@ fn daemon_summary_lines_parse() {
     let (gm, slave, iface) = run_pair(2, 1, 20);
     check_states(&slave, &gm, &iface);
     assert!(slave.samples.is_empty(), "{:?}", slave.samples);
+    // Every line carries the configured tag, so OpenShift's own (tag
+    // required) form of the patterns matches.
+    for p in [&slave, &gm] {
+        assert!(
+            !p.tags.is_empty()
+                && p.tags
+                    .iter()
+                    .all(|t| t.as_deref() == Some("ptp4l.0.config")),
+            "{:?}",
+            p.tags
+        );
+    }
     assert!(
         slave.negative_delay.is_empty(),
         "{:?}",

@@ -470,6 +470,47 @@ fn pmc_set_when_enabled() {
     assert!(daemon.stop(), "the daemon stops on SIGTERM");
 }
 
+/// pmc over IEEE 802.3 (`pmc -2`) from the other namespace, against a daemon
+/// whose port runs the Ethernet transport: management is answered on L2 too.
+#[test]
+fn pmc_over_layer_2() {
+    if !ready() {
+        return;
+    }
+    let net = Net::new();
+    let socket = net.dir.join("management");
+    let toml = config(&net.iface[0], &socket)
+        .replace("transport = \"udp-ipv4\"", "transport = \"ethernet\"");
+    assert!(toml.contains("transport = \"ethernet\""));
+    let daemon = start_daemon(&net, &toml, "30s");
+    let iface_b = net.iface[1].clone();
+    let remote = ["-2", "-i", iface_b.as_str(), "-b", "1", "-d", "3"];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let o = pmc(&net.ns[1], &remote, "GET DEFAULT_DATA_SET");
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        if text.contains("RESPONSE MANAGEMENT DEFAULT_DATA_SET") {
+            check(
+                &fields(&o),
+                &[
+                    ("clockIdentity", IDENTITY),
+                    ("priority1", "77"),
+                    ("domainNumber", "3"),
+                ],
+                "DEFAULT_DATA_SET over L2",
+                &o,
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer over L2; pmc printed:\n{text}\ndaemon log:\n{}",
+            daemon.log()
+        );
+        thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// Three namespaces in a line, A - B - C: B has two interfaces (one to A,
 /// one to C). Deleted on drop.
 struct Chain {

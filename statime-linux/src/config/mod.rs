@@ -430,9 +430,13 @@ pub struct LoggingSettings {
     pub level: LogLevel,
     /// `default`, `ptp4l` or `json` (default `default`).
     pub format: LogFormat,
-    /// log2 seconds between summary lines (ptp4l `summary_interval`,
-    /// default 0); per-sample lines when not above the Sync interval.
+    /// log2 seconds between summary lines (ptp4l `summary_interval`);
+    /// 0 (default): a line per servo sample instead.
     pub summary_interval: i8,
+    /// Text put after `ptp4l[...]: ` (and before the message in the other
+    /// formats), as ptp4l's `message_tag`, e.g. `"[ptp4l.0.config]"` for
+    /// OpenShift's linuxptp-daemon (default none).
+    pub message_tag: Option<String>,
     /// Log to standard output (default false; ptp4l `-m`).
     pub stdout: bool,
     /// Log to syslog (default true; ptp4l `-q` turns it off).
@@ -445,6 +449,7 @@ impl Default for LoggingSettings {
             level: LogLevel::default(),
             format: LogFormat::default(),
             summary_interval: 0,
+            message_tag: None,
             stdout: false,
             syslog: true,
         }

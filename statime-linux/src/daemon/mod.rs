@@ -2,6 +2,7 @@
 //! every socket, error queue and timer), its clock, its logs.
 
 pub mod clock;
+pub mod log;
 pub mod management;
 pub mod overlay;
 pub mod ptp4l_log;

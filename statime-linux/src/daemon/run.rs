@@ -11,11 +11,16 @@ use statime::port::{Destination, TxContext};
 use statime::steering::{Steering, SteeringReport};
 use statime::time::{Duration, Instant};
 use statime::wire::ClockIdentity;
+use statime::wire::tlv::PortState;
 
 use super::clock::DaemonClock;
+use super::log::{Logger, Severity};
 use super::management::{self, Management};
 use super::overlay::Overlay;
-use super::ptp4l_log::{Summary, best_master_line, sample_line, state_line, transition_event};
+use super::ptp4l_log::{
+    Summary, best_master_line, grand_master_line, local_best_master_line, sample_line, state_line,
+    transition_event,
+};
 use super::publish::TimePublisher;
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
 use super::sysync::{SyncDirection, SystemSync};
@@ -113,11 +118,10 @@ pub struct Daemon {
     summary: Summary,
     summary_interval: Option<Duration>,
     next_summary: Instant,
-    ptp4l_format: bool,
     started: Instant,
     next_true_error: Instant,
     run: RunSummary,
-    log: Box<dyn Write>,
+    logger: Logger,
     /// PTP management: local socket and answers on the ports.
     mgmt: Management,
     /// The system clock following the PHC (`[clock] sync-system`).
@@ -343,11 +347,10 @@ impl Daemon {
             summary: Summary::default(),
             summary_interval,
             next_summary: now,
-            ptp4l_format: config.logging.format == crate::config::LogFormat::Ptp4l,
             started: now,
             next_true_error: now,
             run: RunSummary::default(),
-            log,
+            logger: Logger::new(&config.logging, log),
             mgmt,
             system_sync,
             utc_timescale: config.software_timestamping(),
@@ -360,16 +363,16 @@ impl Daemon {
         })
     }
 
+    /// Log `text` at info (what ptp4l logs at LOG_INFO).
     fn line(&mut self, text: &str) {
-        let now = monotonic_now();
-        let secs = now.nanos() as f64 / 1e9;
-        let prefix = if self.ptp4l_format {
-            "ptp4l"
-        } else {
-            "statime"
-        };
-        let _ = writeln!(self.log, "{prefix}[{secs:.3}]: {text}");
-        let _ = self.log.flush();
+        self.logger
+            .log(Severity::Info, monotonic_now().nanos(), text);
+    }
+
+    /// Log `text` as a warning (an I/O error the daemon survives).
+    fn warn(&mut self, text: &str) {
+        self.logger
+            .log(Severity::Warning, monotonic_now().nanos(), text);
     }
 
     /// Run until SIGINT/SIGTERM or until `duration` has passed.
@@ -488,7 +491,7 @@ impl Daemon {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
-                    self.line(&format!("receive error: {e}"));
+                    self.warn(&format!("receive error: {e}"));
                     break;
                 }
             };
@@ -530,7 +533,7 @@ impl Daemon {
             if let Some(p) = self.ports.get(i)
                 && let Err(e) = p.sockets.send(&a, Destination::Primary, false)
             {
-                self.line(&format!("send error: {e}"));
+                self.warn(&format!("send error: {e}"));
             }
         }
     }
@@ -542,7 +545,7 @@ impl Daemon {
                 && let Err(e) = p.sockets.send(&f.data, Destination::Primary, false)
             {
                 let text = format!("send error: {e}");
-                self.line(&text);
+                self.warn(&text);
             }
         }
     }
@@ -575,7 +578,7 @@ impl Daemon {
                     }
                     Err(e) => {
                         let text = format!("send error: {e}");
-                        self.line(&text);
+                        self.warn(&text);
                     }
                 }
             }
@@ -792,18 +795,32 @@ impl Daemon {
                     .map_or((0, String::new()), |p| (p.number, p.interface.clone()));
                 let text = state_line(number, &iface, from, to, transition_event(from, to));
                 self.line(&format!("{prefix}{text}"));
+                // ptp4l names the local clock when it becomes grandmaster
+                // (a clock that is grandmaster from the start sees no
+                // parent change): OpenShift's checks look for these lines.
+                let own = self
+                    .instance_ref(k)
+                    .map(PtpInstance::data_sets)
+                    .filter(|ds| ds.parent.grandmaster_identity == ds.default.clock_identity)
+                    .map(|ds| ds.default.clock_identity);
+                if to == PortState::Master
+                    && let Some(own) = own
+                {
+                    self.line(&format!("{prefix}{}", local_best_master_line(own)));
+                    self.line(&format!("{prefix}{}", grand_master_line(number, &iface)));
+                }
             }
             InstanceEvent::ParentChanged => {
                 let Some(ds) = self.instance_ref(k).map(PtpInstance::data_sets) else {
                     return;
                 };
                 let gm = ds.parent.grandmaster_identity;
-                let text = if gm == ds.default.clock_identity {
-                    "assuming the grand master role".to_owned()
-                } else {
-                    best_master_line(gm)
-                };
-                self.line(&format!("{prefix}{text}"));
+                // Becoming grandmaster is announced with the MASTER state
+                // line above.
+                if gm != ds.default.clock_identity {
+                    let text = best_master_line(gm);
+                    self.line(&format!("{prefix}{text}"));
+                }
             }
             InstanceEvent::Measurement { .. } | InstanceEvent::Exchange { .. } => {}
         }

@@ -460,14 +460,24 @@ pub(super) fn clock_option<'a>(
         "slave_event_monitor" => {
             out.drop(src, "no slave event monitor socket; see [observability]");
         }
-        "message_tag" => out.drop(
-            src,
-            "statime adds no message tag to its log lines (scrapers that expect \
-             \"[TAG]\" after \"ptp4l[...]: \" will not match)",
-        ),
+        "message_tag" => {
+            set(
+                &mut out.logging,
+                entry("message-tag", quote(&src.setting.value), src),
+            );
+        }
         "productDescription" => default_only(out, src, ";;", "not configurable")?,
         "revisionData" => default_only(out, src, ";;", "not configurable")?,
-        "userDescription" => default_only(out, src, ";", "not configurable")?,
+        "userDescription" => {
+            if src.setting.value.len() > 128 {
+                out.drop(src, "longer than the 128 octets of a PTPText");
+            } else if src.setting.value != ";" {
+                set(
+                    &mut out.top,
+                    entry("user-description", quote(&src.setting.value), src),
+                );
+            }
+        }
         "manufacturerIdentity" => default_only(out, src, "00:00:00", "not configurable")?,
         name if name.starts_with("ts2phc.") => out.drop(
             src,

@@ -18,6 +18,7 @@
 
 pub mod clock;
 pub mod network;
+pub mod overlay;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -4,6 +4,7 @@
 //! ```text
 //! ptp-sim run [--csv DIR] [--seeds 1,2,3] [--threads N] FILE...
 //! ptp-sim validate FILE...
+//! ptp-sim overlay [--samples N] [--seeds 1,2] [--threads N] FILE...
 //! ```
 
 use std::path::PathBuf;
@@ -38,6 +39,22 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run overlay scenarios (`overlay-*.toml`: the BFT guard and the
+    /// servo over n sources, some lying) and print the tables (Markdown).
+    Overlay {
+        /// Guard rounds per seed (default: each scenario's `samples`).
+        #[arg(long)]
+        samples: Option<u64>,
+        /// Override the scenarios' seeds (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        seeds: Vec<u64>,
+        /// Worker threads (default: available parallelism).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Overlay scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Parse and validate scenario files.
     Validate {
         /// Scenario files.
@@ -65,9 +82,80 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     }
 }
 
+/// `ptp-sim overlay`: exit 0 when every scenario met its requirements, 2
+/// when one missed, 1 on a bad file.
+fn overlay(files: &[PathBuf], samples: Option<u64>, seeds: &[u64], threads: usize) -> ExitCode {
+    use statime_sim::overlay::{self, OverlayScenario};
+    let mut scenarios = Vec::new();
+    let mut bad = false;
+    for f in files {
+        match OverlayScenario::load(f) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        return ExitCode::from(1);
+    }
+    if samples == Some(0) {
+        eprintln!("error: --samples must be at least 1");
+        return ExitCode::from(1);
+    }
+    let started = std::time::Instant::now();
+    let outcomes = overlay::run_all(&scenarios, seeds, samples, threads);
+    eprintln!(
+        "{} scenario(s) in {:.1} s",
+        outcomes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", overlay::main_table(&outcomes));
+    if outcomes.iter().any(|o| o.scenario.beyond_f()) {
+        println!(
+            "More liars than f:\n\n{}",
+            overlay::beyond_f_table(&outcomes)
+        );
+    }
+    println!("Details:\n\n{}", overlay::details(&outcomes));
+    let missed: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.failures()
+                .into_iter()
+                .map(move |f| format!("{}: {f}", o.scenario.name))
+        })
+        .collect();
+    for o in &outcomes {
+        for t in o.targets_missed() {
+            eprintln!("target missed (not a requirement): {}: {t}", o.scenario.name);
+        }
+    }
+    if missed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for m in &missed {
+            eprintln!("requirement missed: {m}");
+        }
+        ExitCode::from(2)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Overlay {
+            samples,
+            seeds,
+            threads,
+            files,
+        } => {
+            let threads = threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            overlay(&files, samples, &seeds, threads)
+        }
         Command::Validate { files } => match load_all(&files) {
             Ok(s) => {
                 for (f, s) in files.iter().zip(&s) {

@@ -129,7 +129,10 @@ fn overlay(files: &[PathBuf], samples: Option<u64>, seeds: &[u64], threads: usiz
         .collect();
     for o in &outcomes {
         for t in o.targets_missed() {
-            eprintln!("target missed (not a requirement): {}: {t}", o.scenario.name);
+            eprintln!(
+                "target missed (not a requirement): {}: {t}",
+                o.scenario.name
+            );
         }
     }
     if missed.is_empty() {

@@ -20,7 +20,9 @@
 //! exactly as the daemon does (`statime-linux/src/daemon/overlay.rs`:
 //! `offset_ns = -floor(offsetFromMaster)`, `path_delay_ns =
 //! floor(meanPathDelay)`, the advertised error from the clockAccuracy code,
-//! `measured_at` = the time the exchange completed). Then, as the daemon:
+//! `measured_at` = the time the exchange completed, or, with
+//! `measured-at = "sync-receipt"`, the time its Sync arrived). Then, as the
+//! daemon:
 //! `observe`, `evaluate`, and the servo takes the sample only if its source
 //! is the guard's `selected` one; a servo step voids every stored sample
 //! (`clear_samples`) and every exchange in flight whose Sync was stamped
@@ -43,7 +45,7 @@ use statime::servo::{AnyServo, Servo, ServoAction, ServoAlgorithm, ServoConfig, 
 use statime::time::{Duration, Time};
 use statime::wire::{ClockAccuracy, ClockQuality, PortIdentity};
 
-use super::scenario::{Direction, OverlayScenario};
+use super::scenario::{Direction, MeasuredAt, OverlayScenario};
 use crate::clock::{EPOCH_NS, NS, SimClock};
 use crate::rng::Rng;
 use crate::scenario::ServoKind;
@@ -64,6 +66,41 @@ pub struct Detection {
     pub error_at_cross_ns: f64,
     /// The liar's true clock error when it was detected, ns.
     pub error_at_detect_ns: f64,
+}
+
+/// What one source's exchanges looked like (from `reset-s`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SourceStats {
+    /// Completed exchanges.
+    pub exchanges: u64,
+    /// Sum of (measured offset - true offset), ns: the offset error.
+    pub bias_sum: f64,
+    /// Sum of the exchanges' mean path delays, ns.
+    pub path_sum: f64,
+    /// Smallest `bound - |offset error|` at the measurement, ns (negative:
+    /// the fresh interval missed true time).
+    pub min_slack: f64,
+    /// Fresh intervals (at the measurement) that missed true time.
+    pub misses: u64,
+    /// Agreement rounds in which this source was the selected one.
+    pub selected: u64,
+}
+
+/// The first fresh honest interval that missed true time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HonestMiss {
+    /// The seed.
+    pub seed: u64,
+    /// True time, s.
+    pub t_s: f64,
+    /// The guard round (from 1).
+    pub round: u64,
+    /// The source.
+    pub source: usize,
+    /// How far outside its interval true time was, ns.
+    pub by_ns: f64,
+    /// The local clock's frequency error against true time then, ppb.
+    pub freq_error_ppb: f64,
 }
 
 /// The first round in which true time fell outside the intersection.
@@ -111,6 +148,11 @@ pub struct RunMetrics {
     /// Rounds in which a fresh interval of an honest source missed true
     /// time (a broken assumption of the bound: must stay 0).
     pub honest_misses: u64,
+    /// The first of them.
+    pub first_honest_miss: Option<HonestMiss>,
+    /// The first Agreement round with true time outside, however many
+    /// were faulty.
+    pub first_wrong: Option<Violation>,
     /// The most fresh intervals missing true time in one round.
     pub max_faulty: usize,
     /// Rounds with more than `f` fresh intervals missing true time.
@@ -138,6 +180,8 @@ pub struct RunMetrics {
     /// Per source, the half-width of each of its fresh intervals (age 0)
     /// from `reset-s`, ns.
     pub source_bounds: Vec<Vec<f64>>,
+    /// Per source, its exchanges and selections.
+    pub sources: Vec<SourceStats>,
     /// Sum of squared true clock errors (local minus true, at every round
     /// from `reset-s`), ns².
     pub err_sum_sq: f64,
@@ -180,6 +224,8 @@ struct Exchange {
     src: usize,
     number: u64,
     t1: f64,
+    /// True time the Sync arrived.
+    at2: f64,
     t2: f64,
     t3: f64,
     t4: f64,
@@ -346,6 +392,13 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
     let mut m = RunMetrics {
         seed,
         source_bounds: vec![Vec::new(); n],
+        sources: vec![
+            SourceStats {
+                min_slack: f64::INFINITY,
+                ..SourceStats::default()
+            };
+            n
+        ],
         bmca_pick: bmca_pick(sc),
         ..RunMetrics::default()
     };
@@ -364,6 +417,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
             src,
             number: 0,
             t1: 0.0,
+            at2: 0.0,
             t2: 0.0,
             t3: 0.0,
             t4: 0.0,
@@ -423,6 +477,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 push(&mut queue, arrive, Step::SyncArrives, ex);
             }
             Step::SyncArrives => {
+                ex.at2 = now;
                 ex.t2 = now + clock.error_at(now);
                 ex.epoch = epoch;
                 push(&mut queue, now + ex.gap, Step::DelayReqLeaves, ex);
@@ -448,12 +503,22 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 let offset = f64::midpoint(ms, -sm);
                 let mean = f64::midpoint(ms, sm);
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let now_ns = now.max(0.0).floor() as u64;
+                let ns = |t: f64| t.max(0.0).floor() as u64;
+                let now_ns = ns(now);
                 let sample = SourceSample {
                     offset_ns: floor_i64(offset).saturating_neg(),
                     path_delay_ns: floor_i64(mean),
                     advertised_error_ns: advertised[src],
-                    measured_at_ns: now_ns,
+                    measured_at_ns: match sc.measured_at {
+                        MeasuredAt::Completion => now_ns,
+                        MeasuredAt::SyncReceipt => ns(ex.at2),
+                        MeasuredAt::IngressTwice => {
+                            // The daemon's view: local clock readings.
+                            let local_now = now + clock.error_at(now);
+                            let ingress = f64::midpoint(ex.t2, ex.t3);
+                            ns(now - 2.0 * (local_now - ingress))
+                        }
+                    },
                 };
                 guard.observe(src, sample);
                 latest[src] = Some(sample);
@@ -464,7 +529,18 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 let after_reset = now >= reset;
                 if after_reset {
                     #[allow(clippy::cast_precision_loss)]
-                    m.source_bounds[src].push(sample.bound_at(now_ns, &assumptions) as f64);
+                    let bound = sample.bound_at(now_ns, &assumptions) as f64;
+                    m.source_bounds[src].push(bound);
+                    #[allow(clippy::cast_precision_loss)]
+                    let bias = sample.offset_ns as f64 - truth;
+                    let st = &mut m.sources[src];
+                    st.exchanges += 1;
+                    st.bias_sum += bias;
+                    st.path_sum += mean;
+                    st.min_slack = st.min_slack.min(bound - bias.abs());
+                    if !contains(&sample.interval_at(now_ns, &assumptions), truth) {
+                        st.misses += 1;
+                    }
                 }
 
                 // Fresh intervals, as the guard sees them.
@@ -484,12 +560,26 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 if faulty > f {
                     m.rounds_beyond_f += 1;
                 }
-                if fresh
+                let honest_miss = fresh
                     .iter()
                     .zip(&liar)
-                    .any(|(i, &l)| !l && i.is_some_and(|i| !contains(&i, truth)))
-                {
+                    .enumerate()
+                    .find_map(|(k, (i, &l))| match i {
+                        Some(i) if !l && !contains(i, truth) => Some((k, *i)),
+                        _ => None,
+                    });
+                if let Some((k, i)) = honest_miss {
                     m.honest_misses += 1;
+                    #[allow(clippy::cast_precision_loss)]
+                    let by = (i.lower() as f64 - truth).max(truth - i.upper() as f64);
+                    m.first_honest_miss.get_or_insert(HonestMiss {
+                        seed,
+                        t_s: now / NS,
+                        round: m.samples,
+                        source: k,
+                        by_ns: by,
+                        freq_error_ppb: clock.frequency_error_ppb(),
+                    });
                 }
                 match round.status {
                     GuardStatus::Agreement => m.agreement += 1,
@@ -498,18 +588,20 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 }
                 if let Some(xs) = round.intersection {
                     if !contains(&xs.interval(), truth) {
+                        let v = Violation {
+                            seed,
+                            t_s: now / NS,
+                            round: m.samples,
+                            truth_ns: truth,
+                            lower_ns: xs.lower(),
+                            upper_ns: xs.upper(),
+                            faulty,
+                        };
                         m.outside_any += 1;
+                        m.first_wrong.get_or_insert(v);
                         if faulty <= f {
                             m.outside_le_f += 1;
-                            m.first_violation.get_or_insert(Violation {
-                                seed,
-                                t_s: now / NS,
-                                round: m.samples,
-                                truth_ns: truth,
-                                lower_ns: xs.lower(),
-                                upper_ns: xs.upper(),
-                                faulty,
-                            });
+                            m.first_violation.get_or_insert(v);
                         }
                     }
                     if after_reset {
@@ -517,6 +609,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                         m.half_widths.push(xs.half_width() as f64);
                     }
                     if let Some(sel) = round.selected {
+                        m.sources[sel].selected += 1;
                         if liar[sel] {
                             m.liar_selected += 1;
                             if fresh[sel].is_some_and(|i| !contains(&i, truth)) {
@@ -562,6 +655,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     // Provable: the interval it reported meets no honest
                     // interval, so it cannot meet the intersection either.
                     if round.status == GuardStatus::Agreement
+                        && faulty <= f
                         && (iv.upper() < lo || iv.lower() > hi)
                     {
                         m.provable_rounds += 1;

@@ -19,6 +19,10 @@ pub mod engine;
 pub mod report;
 pub mod scenario;
 
-pub use engine::{Detection, RunMetrics, Violation, bmca_pick, run};
+pub use engine::{
+    DETECTION_POLLS, Detection, HonestMiss, RunMetrics, SourceStats, Violation, bmca_pick, run,
+};
 pub use report::{ScenarioOutcome, Summary, beyond_f_table, details, main_table, run_all};
-pub use scenario::{AttackSpec, Direction, LiarSpec, OverlayScenario, SourceSpec};
+pub use scenario::{
+    AttackSpec, Direction, GuardSpec, LiarSpec, LocalSpec, MeasuredAt, OverlayScenario, SourceSpec,
+};

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::engine::{Detection, RunMetrics, Violation, run};
+use super::engine::{Detection, HonestMiss, RunMetrics, SourceStats, Violation, run};
 use super::scenario::OverlayScenario;
 use crate::stats::{fmt_ns, percentile};
 
@@ -39,6 +39,10 @@ pub struct Summary {
     pub first_violation: Option<Violation>,
     /// Rounds in which an honest interval missed true time.
     pub honest_misses: u64,
+    /// The first of them.
+    pub first_honest_miss: Option<HonestMiss>,
+    /// The first Agreement round with true time outside.
+    pub first_wrong: Option<Violation>,
     /// Most fresh intervals missing true time in one round.
     pub max_faulty: usize,
     /// Rounds with more than `f` fresh intervals missing true time.
@@ -100,6 +104,8 @@ pub struct Summary {
     pub lost: u64,
     /// Exchanges voided by steps.
     pub voided: u64,
+    /// Per source, merged over the seeds.
+    pub sources: Vec<SourceStats>,
 }
 
 /// One scenario's runs and their summary.
@@ -133,6 +139,13 @@ impl Summary {
         let mut half = Vec::new();
         let mut bounds: Vec<Vec<f64>> = vec![Vec::new(); sc.sources.len()];
         let (mut sum_sq, mut count) = (0.0, 0u64);
+        s.sources = vec![
+            SourceStats {
+                min_slack: f64::INFINITY,
+                ..SourceStats::default()
+            };
+            sc.sources.len()
+        ];
         for r in runs {
             s.samples += r.samples;
             s.simulated_s += r.simulated_s;
@@ -145,6 +158,12 @@ impl Summary {
                 s.first_violation = r.first_violation;
             }
             s.honest_misses += r.honest_misses;
+            if s.first_honest_miss.is_none() {
+                s.first_honest_miss = r.first_honest_miss;
+            }
+            if s.first_wrong.is_none() {
+                s.first_wrong = r.first_wrong;
+            }
             s.max_faulty = s.max_faulty.max(r.max_faulty);
             s.rounds_beyond_f += r.rounds_beyond_f;
             s.provable_rounds += r.provable_rounds;
@@ -171,6 +190,14 @@ impl Summary {
             s.drift_breaches += r.drift_breaches;
             s.lost += r.lost;
             s.voided += r.voided;
+            for (a, b) in s.sources.iter_mut().zip(&r.sources) {
+                a.exchanges += b.exchanges;
+                a.bias_sum += b.bias_sum;
+                a.path_sum += b.path_sum;
+                a.min_slack = a.min_slack.min(b.min_slack);
+                a.misses += b.misses;
+                a.selected += b.selected;
+            }
         }
         #[allow(clippy::cast_precision_loss)]
         if count > 0 {
@@ -499,12 +526,30 @@ pub fn details(outcomes: &[ScenarioOutcome]) -> String {
              truth in one round: {} ({} rounds beyond f); honest intervals missing truth: {}",
             s.outside_le_f, s.outside_any, s.max_faulty, s.rounds_beyond_f, s.honest_misses,
         );
-        if let Some(v) = s.first_violation {
+        for (what, v) in [
+            ("first violation (<= f faulty)", s.first_violation),
+            ("first confident wrong answer", s.first_wrong),
+        ] {
+            if let Some(v) = v {
+                let _ = writeln!(
+                    t,
+                    "  - {what}: seed {}, round {}, t = {:.3} s, truth {:.0} ns outside \
+                     [{}, {}] ns with {} intervals missing it",
+                    v.seed, v.round, v.t_s, v.truth_ns, v.lower_ns, v.upper_ns, v.faulty
+                );
+            }
+        }
+        if let Some(h) = s.first_honest_miss {
             let _ = writeln!(
                 t,
-                "  - first violation: seed {}, round {}, t = {:.3} s, truth {:.0} ns outside \
-                 [{}, {}] ns with {} faulty",
-                v.seed, v.round, v.t_s, v.truth_ns, v.lower_ns, v.upper_ns, v.faulty
+                "  - first honest miss: seed {}, round {}, t = {:.3} s, `{}` missed truth by {} \
+                 while the local clock ran {:.2} ppm off",
+                h.seed,
+                h.round,
+                h.t_s,
+                sc.sources[h.source].id,
+                fmt_ns(h.by_ns),
+                h.freq_error_ppb / 1000.0
             );
         }
         let _ = writeln!(
@@ -572,6 +617,41 @@ pub fn details(outcomes: &[ScenarioOutcome]) -> String {
                 s.open,
             );
         }
+        let per: Vec<String> = sc
+            .sources
+            .iter()
+            .zip(&s.sources)
+            .map(|(spec, st)| {
+                #[allow(clippy::cast_precision_loss)]
+                let k = st.exchanges.max(1) as f64;
+                let role = match (&spec.liar, &spec.attack) {
+                    (Some(l), _) => l.kind_name(),
+                    (None, Some(_)) => "honest, one-way delay attack",
+                    (None, None) => "honest",
+                };
+                format!(
+                    "`{}` ({role}): offset error mean {}, path delay mean {}, min slack {}, \
+                     {} fresh misses, followed {}",
+                    spec.id,
+                    fmt_ns(st.bias_sum / k),
+                    fmt_ns(st.path_sum / k),
+                    if st.min_slack.is_finite() {
+                        fmt_ns(st.min_slack)
+                    } else {
+                        "-".into()
+                    },
+                    st.misses,
+                    pct(if s.agreement == 0 {
+                        0.0
+                    } else {
+                        #[allow(clippy::cast_precision_loss)]
+                        let v = st.selected as f64 / s.agreement as f64;
+                        v
+                    }),
+                )
+            })
+            .collect();
+        let _ = writeln!(t, "  - sources: {}", per.join("; "));
         if let (Some(h), Some((i, b))) = (s.half_width_median_ns, s.best_honest) {
             let _ = writeln!(
                 t,

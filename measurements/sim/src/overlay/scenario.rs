@@ -9,6 +9,7 @@
 //! seeds = [1]
 //! poll-interval-s = 0.125       # each source: one Sync + Delay_Req exchange per poll
 //! reset-s = 30                  # clock error and half-widths counted from here
+//! measured-at = "completion"    # or "sync-receipt" (see `MeasuredAt`)
 //! servo = "kalman"              # or "pi"
 //!
 //! [guard]                       # GuardConfig / BoundAssumptions
@@ -73,6 +74,9 @@ pub struct OverlayScenario {
     /// s (default: the poll interval, as statime pairs a randomised
     /// Delay_Req with the latest Sync).
     pub delay_req_gap_s: Option<f64>,
+    /// Which instant the guard is told an exchange was measured at.
+    #[serde(default)]
+    pub measured_at: MeasuredAt,
     /// Clock error, half-widths and bounds are counted from this time, s.
     #[serde(default = "default_reset")]
     pub reset_s: f64,
@@ -101,6 +105,24 @@ fn default_poll() -> f64 {
 }
 fn default_reset() -> f64 {
     30.0
+}
+
+/// The `measured_at_ns` the guard gets with a sample.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MeasuredAt {
+    /// When the exchange completed (the Delay_Resp arrived): what the
+    /// daemon passes today (`statime-linux/src/daemon/overlay.rs`).
+    #[default]
+    Completion,
+    /// When its Sync arrived (t2), the earliest local time stamp of the
+    /// exchange: the drift term then also covers the local clock's drift
+    /// during the exchange itself.
+    SyncReceipt,
+    /// `now - 2 x (now - ingress)`, where `ingress` is the midpoint of t2
+    /// and t3 that the core's `Exchange` carries: never later than the
+    /// Sync's arrival (`now >= t3`), and computable by the daemon today.
+    IngressTwice,
 }
 
 /// The guard's configuration (`bft_overlay::GuardConfig`).

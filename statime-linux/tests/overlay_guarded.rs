@@ -10,162 +10,20 @@
 //! bridge in a namespace of its own joined to the four daemons' namespaces by
 //! veth pairs, all created here and deleted on drop.
 //!
-//! Needs root and `ip` (with bridge support). In CI (`CI` set) a missing one
-//! is a failure; elsewhere the test prints why it skips.
+//! Needs root and the tools of the interop harness (`tests/interop/`); in
+//! CI (`CI` set) a missing one is a failure, elsewhere the test prints why
+//! it skips.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+#[allow(dead_code)]
+mod interop;
+
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use interop::lab::Lab;
+use interop::procs::{Proc, statime};
 use serde_json::Value;
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(2))
-            == Some("0")
-    })
-}
-
-fn ready() -> bool {
-    let missing = if !is_root() {
-        Some("root (network namespaces)")
-    } else if Command::new("ip").arg("-V").output().is_err() {
-        Some("`ip` (iproute2)")
-    } else {
-        None
-    };
-    match missing {
-        Some(what) if in_ci() => panic!("overlay_guarded needs {what}"),
-        Some(what) => {
-            eprintln!("skipping overlay_guarded: needs {what}");
-            false
-        }
-        None => true,
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A switch (a bridge in its own namespace) and `hosts` namespaces, each
-/// with one veth into the switch. Deleted on drop.
-struct Segment {
-    switch: String,
-    hosts: Vec<String>,
-    ifaces: Vec<String>,
-    dir: PathBuf,
-}
-
-impl Segment {
-    fn new(hosts: usize) -> Self {
-        let id = std::process::id();
-        let switch = format!("sovl{id}sw");
-        ip(&["netns", "add", &switch]);
-        ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"]);
-        ip(&[
-            "-n",
-            &switch,
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ip(&["-n", &switch, "link", "set", "br0", "up"]);
-        let mut seg = Self {
-            switch,
-            hosts: Vec::new(),
-            ifaces: Vec::new(),
-            dir: std::env::temp_dir().join(format!("statime-overlay-{id}")),
-        };
-        let _ = std::fs::remove_dir_all(&seg.dir);
-        std::fs::create_dir_all(&seg.dir).expect("temp dir");
-        for h in 0..hosts {
-            let ns = format!("sovl{id}h{h}");
-            let iface = format!("ov{id}h{h}");
-            let port = format!("ov{id}p{h}");
-            ip(&["netns", "add", &ns]);
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            ip(&["link", "add", &iface, "type", "veth", "peer", "name", &port]);
-            ip(&["link", "set", &iface, "netns", &ns]);
-            ip(&["link", "set", &port, "netns", &seg.switch]);
-            ip(&["-n", &seg.switch, "link", "set", &port, "master", "br0"]);
-            ip(&["-n", &seg.switch, "link", "set", &port, "up"]);
-            let mac = format!("02:00:5e:00:56:{:02x}", h + 1);
-            ip(&["-n", &ns, "link", "set", &iface, "address", &mac]);
-            let addr = format!("192.0.2.{}/24", h + 1);
-            ip(&["-n", &ns, "addr", "add", &addr, "dev", &iface]);
-            ip(&["-n", &ns, "link", "set", &iface, "up"]);
-            seg.hosts.push(ns);
-            seg.ifaces.push(iface);
-        }
-        seg
-    }
-}
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain([&self.switch]) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A daemon, killed on drop.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(seg: &Segment, host: usize, toml: &str) -> Self {
-        let cfg = seg.dir.join(format!("statime{host}.toml"));
-        std::fs::write(&cfg, toml).expect("write config");
-        let log = seg.dir.join(format!("statime{host}.log"));
-        let out = std::fs::File::create(&log).expect("log");
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &seg.hosts[host],
-                env!("CARGO_BIN_EXE_statime"),
-            ])
-            .args(["-c", &cfg.display().to_string(), "--duration", "120s"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("start statime");
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn port(iface: &str) -> String {
     format!(
@@ -218,12 +76,13 @@ fn source_state(v: &Value, name: &str) -> Option<String> {
 
 #[test]
 fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
-    if !ready() {
+    if !interop::environment_ready() {
         return;
     }
-    let seg = Segment::new(4);
+    // Three grandmasters and the slave on one bridged segment.
+    let lab = Lab::bridged("overlay", 4);
     // Grandmasters of domains 1 (the liar), 2 and 3.
-    let mut daemons = Vec::new();
+    let mut daemons: Vec<Proc> = Vec::new();
     for (h, domain, clock) in [
         (0, 1, "initial-offset = \"+1ms\"\n"),
         (1, 2, ""),
@@ -231,22 +90,28 @@ fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
     ] {
         let toml = format!(
             "domain = {domain}\npriority1 = 10\n\n{}\n[clock]\nkind = \"virtual\"\n{clock}\n{LOGS}",
-            port(&seg.ifaces[h])
+            port(&lab.node(h).iface)
         );
-        daemons.push(Daemon::start(&seg, h, &toml));
+        daemons.push(statime(
+            &lab,
+            lab.node(h),
+            &format!("gm{domain}"),
+            &toml,
+            "120s",
+        ));
     }
-    let socket = seg.dir.join("status.sock").display().to_string();
-    let time_file = seg.dir.join("time");
+    let socket = lab.dir.join("status.sock").display().to_string();
+    let time_file = lab.dir.join("time");
     let slave = format!(
         "domain = 1\nslave-only = true\n\n{}\n\
          [clock]\nkind = \"virtual\"\ninitial-offset = \"+300us\"\nfrequency-error = 20.0\n\n\
          {LOGS}\n\
          [observability]\nstatus-socket = \"{socket}\"\ntime-file = \"{}\"\n\n\
          [overlay]\nmode = \"guarded\"\ndomains = [2, 3]\nfaults = 1\nmax-drift = 50.0\n",
-        port(&seg.ifaces[3]),
+        port(&lab.node(3).iface),
         time_file.display()
     );
-    let slave = Daemon::start(&seg, 3, &slave);
+    let slave = statime(&lab, lab.node(3), "slave", &slave, "120s");
 
     // Until the guard agrees, has condemned domain 1 and the servo locked
     // onto an honest grandmaster.

@@ -10,155 +10,19 @@
 //! Needs root and `ip`. In CI (`CI` set) a missing one is a failure;
 //! elsewhere the test prints why it skips.
 
+#[allow(dead_code)]
+mod interop;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use interop::lab::Lab;
+use interop::procs::statime;
 use serde_json::Value;
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(2))
-            == Some("0")
-    })
-}
-
-fn ready() -> bool {
-    let have_ip = Command::new("ip").arg("-V").output().is_ok();
-    let missing = if !is_root() {
-        Some("root (network namespaces)")
-    } else if !have_ip {
-        Some("`ip` (iproute2)")
-    } else {
-        None
-    };
-    match missing {
-        Some(what) if in_ci() => panic!("status_metrics needs {what}"),
-        Some(what) => {
-            eprintln!("skipping status_metrics: needs {what}");
-            false
-        }
-        None => true,
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Two namespaces joined by a veth pair; deleted on drop.
-struct Net {
-    ns: [String; 2],
-    iface: [String; 2],
-    dir: PathBuf,
-}
-
-impl Net {
-    fn new() -> Self {
-        let id = std::process::id();
-        let net = Self {
-            ns: [format!("sstat{id}a"), format!("sstat{id}b")],
-            iface: [format!("sst{id}a"), format!("sst{id}b")],
-            dir: std::env::temp_dir().join(format!("statime-status-{id}")),
-        };
-        let _ = std::fs::remove_dir_all(&net.dir);
-        std::fs::create_dir_all(&net.dir).expect("temp dir");
-        for ns in &net.ns {
-            ip(&["netns", "add", ns]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-        }
-        let [a, b] = &net.iface;
-        ip(&["link", "add", a, "type", "veth", "peer", "name", b]);
-        for (i, (ns, iface)) in net.ns.iter().zip(&net.iface).enumerate() {
-            ip(&["link", "set", iface, "netns", ns]);
-            let mac = format!("02:00:5e:00:54:0{}", i + 1);
-            ip(&["-n", ns, "link", "set", iface, "address", &mac]);
-            let addr = format!("192.0.2.{}/24", i + 1);
-            ip(&["-n", ns, "addr", "add", &addr, "dev", iface]);
-            ip(&["-n", ns, "link", "set", iface, "up"]);
-        }
-        net
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        for ns in &self.ns {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A daemon, killed on drop.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(net: &Net, which: usize, toml: &str) -> Self {
-        let cfg = net.dir.join(format!("statime{which}.toml"));
-        std::fs::write(&cfg, toml).expect("write config");
-        let log = net.dir.join(format!("statime{which}.log"));
-        let out = std::fs::File::create(&log).expect("log");
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &net.ns[which],
-                env!("CARGO_BIN_EXE_statime"),
-            ])
-            .args(["-c", &cfg.display().to_string(), "--duration", "90s"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("start statime");
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM and wait up to 5 s for a clean exit.
-    fn stop(&mut self) -> bool {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return true;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const GM_IDENTITY: &str = "02005e.fffe.005401";
-const SLAVE_IDENTITY: &str = "02005e.fffe.005402";
 const METRICS_PORT: u16 = 9975;
 
 fn config(iface: &str, extra: &str, clock: &str, observability: &str) -> String {
@@ -238,15 +102,19 @@ fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
 
 #[test]
 fn status_socket_ctl_and_metrics_show_the_daemon_state() {
-    if !ready() {
+    if !interop::environment_ready() {
         return;
     }
-    let net = Net::new();
-    let socket = net.dir.join("status.sock");
+    let lab = Lab::pair("status");
+    let (gm_node, slave_node) = (lab.node(0), lab.node(1));
+    let gm_id = gm_node.clock_identity();
+    let slave_id = slave_node.clock_identity();
+    let socket = lab.dir.join("status.sock");
     let sock = socket.display().to_string();
-    let _gm = Daemon::start(&net, 0, &config(&net.iface[0], "priority1 = 10", "", ""));
+    let toml = config(&gm_node.iface, "priority1 = 10", "", "");
+    let _gm = statime(&lab, gm_node, "gm", &toml, "90s");
     let slave_toml = config(
-        &net.iface[1],
+        &slave_node.iface,
         "slave-only = true",
         "initial-offset = \"+200us\"\nfrequency-error = 20.0",
         &format!(
@@ -255,8 +123,8 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
              metrics-listen = \"127.0.0.1:{METRICS_PORT}\""
         ),
     );
-    let slave_cfg = net.dir.join("statime1.toml");
-    let mut slave = Daemon::start(&net, 1, &slave_toml);
+    let slave_cfg = lab.dir.join("slave.toml");
+    let mut slave = statime(&lab, slave_node, "slave", &slave_toml, "90s");
 
     // Until the slave's servo locks onto the grandmaster.
     let deadline = Instant::now() + Duration::from_secs(45);
@@ -285,16 +153,16 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
 
     // The JSON snapshot: versioned, the right identities, the servo's figures.
     assert_eq!(f(&locked, "/version"), 1.0);
-    assert_eq!(s(&locked, "/clock/identity"), SLAVE_IDENTITY);
+    assert_eq!(s(&locked, "/clock/identity"), slave_id);
     assert_eq!(s(&locked, "/clock/kind"), "virtual");
-    assert_eq!(s(&locked, "/parent/grandmaster_identity"), GM_IDENTITY);
+    assert_eq!(s(&locked, "/parent/grandmaster_identity"), gm_id);
     assert_eq!(
         s(&locked, "/parent/parent_port_identity"),
-        format!("{GM_IDENTITY}-1")
+        format!("{gm_id}-1")
     );
     assert_eq!(f(&locked, "/parent/grandmaster_priority1"), 10.0);
     assert_eq!(f(&locked, "/current/steps_removed"), 1.0);
-    assert_eq!(s(&locked, "/ports/0/interface"), net.iface[1]);
+    assert_eq!(s(&locked, "/ports/0/interface"), slave_node.iface);
     assert_eq!(s(&locked, "/ports/0/delay_mechanism"), "E2E");
     assert!(f(&locked, "/ports/0/counters/rx/sync") > 10.0, "{locked:#}");
     assert!(
@@ -313,16 +181,16 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
     assert!(human.status.success());
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
-        text.contains(&format!("clock      {SLAVE_IDENTITY} (virtual)")),
+        text.contains(&format!("clock      {slave_id} (virtual)")),
         "{text}"
     );
     assert!(
-        text.contains(&format!("grandmaster {GM_IDENTITY} class 248 priority1 10")),
+        text.contains(&format!("grandmaster {gm_id} class 248 priority1 10")),
         "{text}"
     );
     assert!(text.contains("servo      locked"), "{text}");
     assert!(
-        text.contains(&format!("{} SLAVE E2E", net.iface[1])),
+        text.contains(&format!("{} SLAVE E2E", slave_node.iface)),
         "{text}"
     );
     // `-c CONFIG` finds the socket through the daemon's configuration.
@@ -338,7 +206,7 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
     let mut checked = false;
     for _ in 0..20 {
         let before = snapshot(&socket).expect("status");
-        let response = http_get(&net.ns[1], "/metrics");
+        let response = http_get(&slave_node.ns, "/metrics");
         let after = snapshot(&socket).expect("status");
         if f(&before, "/servo/samples") != f(&after, "/servo/samples") {
             continue;
@@ -369,7 +237,7 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
             m("statime_servo_samples_total"),
             f(&before, "/servo/samples")
         );
-        let port = format!("port=\"1\",interface=\"{}\"", net.iface[1]);
+        let port = format!("port=\"1\",interface=\"{}\"", slave_node.iface);
         assert_eq!(
             m(&format!("statime_port_state{{{port},state=\"SLAVE\"}}")),
             9.0
@@ -403,7 +271,7 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
         }
         assert!(
             body.contains(&format!(
-                "statime_grandmaster_info{{grandmaster_identity=\"{GM_IDENTITY}\""
+                "statime_grandmaster_info{{grandmaster_identity=\"{gm_id}\""
             )),
             "{body}"
         );
@@ -413,7 +281,7 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
         break;
     }
     assert!(checked, "never got a scrape between two equal snapshots");
-    let missing = http_get(&net.ns[1], "/nothing");
+    let missing = http_get(&slave_node.ns, "/nothing");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 
     // --follow streams one JSON line per update.
@@ -438,7 +306,12 @@ fn status_socket_ctl_and_metrics_show_the_daemon_state() {
     );
 
     // A clean stop removes the socket; then ctl says what is wrong.
-    assert!(slave.stop(), "slave did not stop on SIGTERM");
+    slave.stop();
+    assert!(
+        slave.wait(Duration::ZERO).is_some_and(|s| s.success()),
+        "slave did not stop cleanly on SIGTERM:\n{}",
+        slave.describe()
+    );
     assert!(!socket.exists(), "status socket left behind");
     let gone = ctl(&["status", "-s", &sock]);
     assert_eq!(gone.status.code(), Some(1));

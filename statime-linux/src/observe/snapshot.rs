@@ -483,4 +483,17 @@ mod tests {
         assert!(line.contains("\"monotonic_s\":12.5"));
         assert!(line.contains("\"offset_s\":1.25e-7"));
     }
+
+    #[test]
+    fn floats_survive_json_bit_for_bit() {
+        // The value that once came back one unit in the last place off when
+        // serde_json parsed without `float_roundtrip`: tools comparing a
+        // snapshot with a metrics scrape need the exact value.
+        let mut s = Snapshot::default();
+        for v in [-5.617944367346354e-8, -5.6179443673463544e-8, 1e-9 / 3.0] {
+            s.servo.offset_s = Some(v);
+            let back: Snapshot = serde_json::from_str(&s.to_json_line()).unwrap();
+            assert_eq!(back.servo.offset_s.map(f64::to_bits), Some(v.to_bits()));
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::os::fd::AsRawFd;
 use statime::clock::Clock;
 use statime::instance::{InstanceEvent, PtpInstance};
 use statime::port::{Destination, TxContext};
+use statime::servo::Servo;
 use statime::steering::{Steering, SteeringReport};
 use statime::time::{Duration, Instant};
 use statime::wire::ClockIdentity;
@@ -26,8 +27,8 @@ use super::sys::{Readiness, monotonic_now, poll, stop_requested};
 use super::sysync::{SyncDirection, SystemSync};
 use crate::clock::{ClockError, SystemClock, UtcOffset};
 use crate::config::{Config, Timestamping};
-use crate::net::{self, NetError, NetOptions, PortSockets, TxTracker};
-use crate::observe::snapshot::{PortView, SNAPSHOT_VERSION, Snapshot};
+use crate::net::{self, LinkState, NetError, NetOptions, PortSockets, TxTracker};
+use crate::observe::snapshot::{PortView, SNAPSHOT_VERSION, Snapshot, servo_state_name};
 use crate::observe::{ControlPlane, ControlSettings};
 
 /// Poll tag of the management socket among the port indices.
@@ -35,6 +36,89 @@ const MGMT_FD: usize = usize::MAX;
 
 /// The most ports one instance runs (a boundary clock with 8 ports).
 pub const MAX_PORTS: usize = 8;
+
+/// How often the link of every port is checked while all are up (one
+/// SIOCGIFFLAGS and one SIOCGIFINDEX per port). A send or receive error
+/// that suggests a link change triggers a check at once.
+const LINK_CHECK: Duration = Duration::from_secs(1);
+/// How often a port whose link is down is checked, so that it comes back
+/// within this of its link.
+const LINK_RECHECK: Duration = Duration::from_nanos(200_000_000);
+/// At most one line per this for a repeating send, receive or clock error.
+const ERROR_LOG_PERIOD: Duration = Duration::from_secs(10);
+
+/// At most one log line per period for a repeating condition; the ones in
+/// between are counted and the count is told on the next line.
+#[derive(Clone, Copy, Debug, Default)]
+struct Throttle {
+    next: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Throttle {
+    /// `Some(n)`: log now, `n` lines were left out since the last one.
+    /// `None`: leave this one out.
+    fn admit(&mut self, now: Instant, period: Duration) -> Option<u64> {
+        if self.next.is_some_and(|t| now < t) {
+            self.suppressed = self.suppressed.saturating_add(1);
+            return None;
+        }
+        self.next = Some(now + period);
+        Some(std::mem::take(&mut self.suppressed))
+    }
+
+    /// `text`, with the count of lines left out before it, if allowed now.
+    fn line(&mut self, now: Instant, text: &str) -> Option<String> {
+        self.admit(now, ERROR_LOG_PERIOD).map(|n| {
+            if n == 0 {
+                text.to_owned()
+            } else {
+                format!("{text} ({n} more like it not logged)")
+            }
+        })
+    }
+}
+
+/// Failures of the clock the daemon steers: counted, logged at most once
+/// per [`ERROR_LOG_PERIOD`], never fatal. The servo's next sample applies
+/// its (absolute) frequency again, which is the retry.
+#[derive(Clone, Copy, Debug, Default)]
+struct ClockFaults {
+    throttle: Throttle,
+    failures: u64,
+}
+
+impl ClockFaults {
+    /// Count a failure of `what`; the line to log, if one is due.
+    fn note(&mut self, now: Instant, what: &str, e: &ClockError) -> Option<String> {
+        self.failures = self.failures.saturating_add(1);
+        let text = format!(
+            "clock: could not {what}: {e}; the daemon goes on and retries with the next sample \
+             ({} failures so far)",
+            self.failures
+        );
+        self.throttle.line(now, &text)
+    }
+}
+
+/// One instance event through the servo to `clock`. A clock that refuses
+/// the servo's correction does not stop the daemon: the failure is counted
+/// in `faults` and the line to log (at most one per [`ERROR_LOG_PERIOD`])
+/// returned beside the report, which is then `None` (the sample is not
+/// logged or published as applied).
+fn steer<C: Clock<Error = ClockError> + ?Sized>(
+    steering: &mut Steering,
+    faults: &mut ClockFaults,
+    e: &InstanceEvent,
+    inst: &mut PtpInstance<MAX_PORTS>,
+    clock: &mut C,
+    now: Instant,
+) -> (Option<SteeringReport>, Option<String>) {
+    match steering.handle_event(e, inst, clock, now) {
+        Ok(report) => (report, None),
+        Err(err) => (None, faults.note(now, "apply the servo's correction", &err)),
+    }
+}
 
 /// Why the daemon could not start or had to stop.
 #[derive(Debug)]
@@ -91,6 +175,22 @@ struct PortIo {
     ingress_latency: Duration,
     /// Transmit stamps are taken this long before (ptp4l `egressLatency`): added.
     egress_latency: Duration,
+    /// When the link went down; `None` while it is usable. While down the
+    /// port's messages are dropped and its sockets left out of poll(2).
+    down_since: Option<Instant>,
+    /// Messages dropped while the link was down (since it last went down).
+    dropped: u64,
+    /// Rate limits of the send and receive error lines.
+    send_errors: Throttle,
+    recv_errors: Throttle,
+    /// Rate limit of "cannot open the sockets again" lines.
+    reopen_errors: Throttle,
+}
+
+impl PortIo {
+    fn label(&self) -> String {
+        format!("port {} ({})", self.number, self.interface)
+    }
 }
 
 /// What a run measured, for the lab summary.
@@ -140,6 +240,15 @@ pub struct Daemon {
     snapshot_dirty: bool,
     /// When the snapshot is next published even if nothing changed.
     next_snapshot: Instant,
+    /// When the links of the ports are checked next.
+    next_link_check: Instant,
+    /// A port's sockets were opened again or its link changed: the poll(2)
+    /// set must be rebuilt.
+    poll_set_changed: bool,
+    /// Failures of the steered clock.
+    clock_faults: ClockFaults,
+    /// Rate limit of the system clock's sync errors.
+    system_sync_errors: Throttle,
 }
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
@@ -248,6 +357,11 @@ impl Daemon {
                 number: u16::try_from(i + 1).unwrap_or(u16::MAX),
                 ingress_latency: Duration::from_nanos_f64(p.ingress_latency.as_secs_f64() * 1e9),
                 egress_latency: Duration::from_nanos_f64(p.egress_latency.as_secs_f64() * 1e9),
+                down_since: None,
+                dropped: 0,
+                send_errors: Throttle::default(),
+                recv_errors: Throttle::default(),
+                reopen_errors: Throttle::default(),
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
@@ -360,6 +474,10 @@ impl Daemon {
             snapshot,
             snapshot_dirty: true,
             next_snapshot: now,
+            next_link_check: now,
+            poll_set_changed: true,
+            clock_faults: ClockFaults::default(),
+            system_sync_errors: Throttle::default(),
         })
     }
 
@@ -391,18 +509,13 @@ impl Daemon {
         self.after_input()?;
         let end = duration.map(|d| start + d);
         let mut buf = [0u8; 2048];
-        // The descriptors are fixed for the daemon's life: every port's
-        // sockets, then the management socket tagged with MGMT_FD.
-        let fds: Vec<(usize, std::os::fd::RawFd)> = self
-            .ports
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
-            .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
-            .collect();
-        let raw: Vec<_> = fds.iter().map(|(_, fd)| *fd).collect();
-        let mut ready = vec![Readiness::default(); raw.len()];
-        let mut touched = Vec::with_capacity(fds.len());
+        // Every port's sockets, then the management socket tagged with
+        // MGMT_FD; rebuilt when a port's sockets are opened again or its
+        // link changes (a port whose link is down is left out).
+        let mut fds: Vec<(usize, std::os::fd::RawFd)> = Vec::new();
+        let mut raw: Vec<std::os::fd::RawFd> = Vec::new();
+        let mut ready: Vec<Readiness> = Vec::new();
+        let mut touched = Vec::new();
         loop {
             if stop_requested() {
                 self.line("stopping on signal");
@@ -411,6 +524,15 @@ impl Daemon {
             let now = monotonic_now();
             if end.is_some_and(|e| now >= e) {
                 break;
+            }
+            if now >= self.next_link_check {
+                self.check_links(now);
+                self.after_input()?;
+            }
+            if std::mem::take(&mut self.poll_set_changed) {
+                fds = self.poll_set();
+                raw = fds.iter().map(|(_, fd)| *fd).collect();
+                ready = vec![Readiness::default(); raw.len()];
             }
             let mut deadline = self
                 .instance
@@ -423,7 +545,9 @@ impl Daemon {
                     }
                 }
             }
-            deadline = deadline.min(now + Duration::from_secs(1));
+            deadline = deadline
+                .min(now + Duration::from_secs(1))
+                .min(self.next_link_check);
             if let Some(e) = end {
                 deadline = deadline.min(e);
             }
@@ -441,6 +565,7 @@ impl Daemon {
                     .filter(|(_, r)| r.readable || r.error_queue)
                     .map(|((i, _), _)| *i),
             );
+            touched.dedup();
             for &i in &touched {
                 if i == MGMT_FD {
                     let forwards = self.mgmt.serve_socket(&mut self.instance);
@@ -462,6 +587,128 @@ impl Daemon {
             self.periodic(monotonic_now());
         }
         Ok(std::mem::take(&mut self.run))
+    }
+
+    /// The descriptors to poll: every port's sockets whose link is usable,
+    /// then the management socket.
+    fn poll_set(&self) -> Vec<(usize, std::os::fd::RawFd)> {
+        self.ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.down_since.is_none())
+            .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
+            .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
+            .collect()
+    }
+
+    /// Check every port's link (the link monitor; see `net::link`).
+    fn check_links(&mut self, now: Instant) {
+        for i in 0..self.ports.len() {
+            self.check_link(i, now);
+        }
+        let any_down = self.ports.iter().any(|p| p.down_since.is_some());
+        self.next_link_check = now + if any_down { LINK_RECHECK } else { LINK_CHECK };
+    }
+
+    /// One port's link. Going down: logged once with the reason, the
+    /// port's messages dropped and its sockets left out of poll(2), so it
+    /// neither spins nor floods the log; the port itself goes FAULTY at
+    /// its next event message, whose transmit timestamp cannot come
+    /// (clause 9.2.6.7, FAULT_DETECTED). Coming back: the sockets are
+    /// opened again (bound and joined to the multicast groups afresh) and
+    /// the fault is cleared at once (clause 9.2.6.10, FAULT_CLEARED: the
+    /// port re-initialises to LISTENING) instead of after
+    /// fault-reset-interval.
+    fn check_link(&mut self, i: usize, now: Instant) {
+        let Some(port) = self.ports.get_mut(i) else {
+            return;
+        };
+        let state = port.sockets.link_state();
+        if port.down_since.is_none() {
+            if state.is_usable() {
+                return;
+            }
+            port.down_since = Some(now);
+            port.dropped = 0;
+            port.tx.clear();
+            self.poll_set_changed = true;
+            let text = format!(
+                "{}: link down ({state}); its messages are dropped until the link is back",
+                port.label()
+            );
+            self.warn(&text);
+        }
+        if !(state.is_usable() || state == LinkState::Replaced) {
+            return;
+        }
+        let Some(port) = self.ports.get_mut(i) else {
+            return;
+        };
+        let sockets = match port.sockets.reopen() {
+            Ok(s) => s,
+            Err(e) => {
+                let text = format!(
+                    "{}: link up but its sockets could not be opened again: {e}; retrying",
+                    port.label()
+                );
+                if let Some(l) = port.reopen_errors.line(now, &text) {
+                    self.warn(&l);
+                }
+                return;
+            }
+        };
+        port.sockets = sockets;
+        port.tx.clear();
+        let down_for = port.down_since.take().map_or(0.0, |t| (now - t).secs_f64());
+        self.poll_set_changed = true;
+        let text = format!(
+            "{}: link up after {down_for:.1} s; sockets opened again and multicast groups \
+             joined ({} messages dropped while down)",
+            port.label(),
+            port.dropped
+        );
+        self.line(&text);
+        self.clear_port_fault(i, now);
+    }
+
+    /// FAULT_CLEARED for port `i` of every instance. The core offers
+    /// re-initialisation only for a whole instance
+    /// ([`PtpInstance::enable`]), so an instance is re-initialised when all
+    /// of its ports are FAULTY (always the case for an ordinary clock);
+    /// otherwise the port recovers by itself after fault-reset-interval.
+    fn clear_port_fault(&mut self, i: usize, now: Instant) {
+        let count = self.overlay.as_ref().map_or(1, Overlay::instances);
+        for k in 0..count {
+            let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) else {
+                continue;
+            };
+            let ports = inst.ports();
+            let faulty = |p: &statime::port::Port| p.state() == PortState::Faulty;
+            if ports.get(i).is_some_and(faulty) && ports.iter().all(faulty) {
+                inst.enable(now);
+            }
+        }
+    }
+
+    /// Log a send or receive error of port `i` (at most one line per
+    /// [`ERROR_LOG_PERIOD`] and kind) and check the link at once if the
+    /// error suggests it went away.
+    fn port_error(&mut self, i: usize, send: bool, e: &NetError) {
+        let now = monotonic_now();
+        if e.suggests_link_change() {
+            self.next_link_check = now;
+        }
+        let Some(port) = self.ports.get_mut(i) else {
+            return;
+        };
+        let (throttle, what) = if send {
+            (&mut port.send_errors, "send")
+        } else {
+            (&mut port.recv_errors, "receive")
+        };
+        if let Some(l) = throttle.line(now, &format!("{what} error: {e}")) {
+            self.warn(&l);
+        }
     }
 
     fn drain_port(&mut self, i: usize, now: Instant, buf: &mut [u8]) -> Result<(), DaemonError> {
@@ -491,7 +738,7 @@ impl Daemon {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
-                    self.warn(&format!("receive error: {e}"));
+                    self.port_error(i, false, &e);
                     break;
                 }
             };
@@ -531,9 +778,10 @@ impl Daemon {
         let answers = self.mgmt.answers(&mut self.instance, data, receiver);
         for a in answers {
             if let Some(p) = self.ports.get(i)
+                && p.down_since.is_none()
                 && let Err(e) = p.sockets.send(&a, Destination::Primary, false)
             {
-                self.warn(&format!("send error: {e}"));
+                self.port_error(i, true, &e);
             }
         }
     }
@@ -542,10 +790,10 @@ impl Daemon {
     fn send_forward(&mut self, f: &management::Forward) {
         for i in f.plan.port_indices() {
             if let Some(p) = self.ports.get(i)
+                && p.down_since.is_none()
                 && let Err(e) = p.sockets.send(&f.data, Destination::Primary, false)
             {
-                let text = format!("send error: {e}");
-                self.warn(&text);
+                self.port_error(i, true, &e);
             }
         }
     }
@@ -556,7 +804,17 @@ impl Daemon {
         for k in 0..count {
             loop {
                 let now = monotonic_now();
-                let ptp_now = self.clock.now()?;
+                let ptp_now = match self.clock.now() {
+                    Ok(t) => t,
+                    Err(e) => {
+                        // The messages stay queued in the port; the next
+                        // input or timer tries again.
+                        if let Some(l) = self.clock_faults.note(now, "read the clock", &e) {
+                            self.warn(&l);
+                        }
+                        break;
+                    }
+                };
                 let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) else {
                     break;
                 };
@@ -569,6 +827,13 @@ impl Daemon {
                 let Some(port) = self.ports.get_mut(i) else {
                     continue;
                 };
+                if port.down_since.is_some() {
+                    // The link is down: the message is lost as it would be
+                    // on the wire; an event message's missing transmit
+                    // timestamp faults the port.
+                    port.dropped = port.dropped.saturating_add(1);
+                    continue;
+                }
                 let data = buf.get(..t.len).unwrap_or_default();
                 match port.sockets.send(data, t.destination, t.event) {
                     Ok(out) => {
@@ -576,10 +841,7 @@ impl Daemon {
                             port.tx.record(id, (k, ctx));
                         }
                     }
-                    Err(e) => {
-                        let text = format!("send error: {e}");
-                        self.warn(&text);
-                    }
+                    Err(e) => self.port_error(i, true, &e),
                 }
             }
         }
@@ -633,7 +895,18 @@ impl Daemon {
             let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) else {
                 return Ok(());
             };
-            self.steering.handle_event(&e, inst, &mut self.clock, now)?
+            let (report, complaint) = steer(
+                &mut self.steering,
+                &mut self.clock_faults,
+                &e,
+                inst,
+                &mut self.clock,
+                now,
+            );
+            if let Some(l) = complaint {
+                self.warn(&l);
+            }
+            report
         } else {
             if is_sample && let Some(o) = self.overlay.as_mut() {
                 o.withheld = o.withheld.saturating_add(1);
@@ -737,6 +1010,11 @@ impl Daemon {
             s.overlay = o.view();
         }
         s.true_error_s = self.clock.true_error().map(Duration::secs_f64);
+        // The servo's state as it is now, not as of its last sample: a
+        // lost parent puts it into holdover without a sample.
+        let servo_state = self.steering.servo().state();
+        s.servo.state = servo_state_name(servo_state).to_owned();
+        s.servo.state_code = servo_state.ptp4l_code();
         s.servo.time_to_lock_s = self.run.time_to_lock;
         control.publish(s.clone());
     }
@@ -885,7 +1163,9 @@ impl Daemon {
                     r.delay.nanos_floor()
                 )),
                 Ok(None) => None,
-                Err(e) => Some(format!("CLOCK_REALTIME follows the PHC: {e}")),
+                Err(e) => self
+                    .system_sync_errors
+                    .line(now, &format!("CLOCK_REALTIME follows the PHC: {e}")),
             };
             if let Some(t) = text {
                 self.line(&t);
@@ -916,7 +1196,210 @@ impl Daemon {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use statime::datasets::TimePropertiesDS;
+    use statime::datasets::{DefaultDS, TimePropertiesDS};
+    use statime::port::{Measurement, PortConfig};
+    use statime::servo::{ServoAlgorithm, ServoConfig};
+    use statime::time::Time;
+    use statime::wire::PortIdentity;
+
+    /// A clock that refuses every adjustment while `failing` is set and
+    /// records what it was told otherwise.
+    struct FailingClock {
+        failing: bool,
+        calls: u32,
+        frequency_ppb: Option<f64>,
+    }
+
+    impl FailingClock {
+        fn refuse(&mut self) -> Result<(), ClockError> {
+            self.calls += 1;
+            if self.failing {
+                Err(ClockError::Os {
+                    operation: "adjust",
+                    clock: "/dev/ptp9".into(),
+                    errno: libc::ENODEV,
+                })
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl Clock for FailingClock {
+        type Error = ClockError;
+        fn now(&self) -> Result<Time, ClockError> {
+            Ok(Time::from_secs_nanos(1_000, 0))
+        }
+        fn adjust_frequency(&mut self, ppb: f64) -> Result<(), ClockError> {
+            self.refuse()?;
+            self.frequency_ppb = Some(ppb);
+            Ok(())
+        }
+        fn step(&mut self, _offset: Duration) -> Result<(), ClockError> {
+            self.refuse()
+        }
+        fn max_frequency_ppb(&self) -> f64 {
+            500_000.0
+        }
+    }
+
+    fn instance() -> PtpInstance<MAX_PORTS> {
+        let identity = ClockIdentity([0, 0, 0x5e, 0xff, 0xfe, 0, 0x53, 1]);
+        let port = PortConfig::new(PortIdentity {
+            clock_identity: identity,
+            port_number: 1,
+        });
+        PtpInstance::new(
+            DefaultDS::new(identity, 1),
+            TimePropertiesDS::default(),
+            [port],
+        )
+    }
+
+    fn measurement(n: u64, offset_ns: i64) -> InstanceEvent {
+        let at = Instant::from_nanos(1_000_000_000 + n * 125_000_000);
+        InstanceEvent::Measurement {
+            port: 0,
+            measurement: Measurement {
+                offset: Duration::from_nanos(offset_ns),
+                mean_path_delay: Duration::from_nanos(2_000),
+                raw_path_delay: Duration::from_nanos(2_000),
+                ingress: Time::from_nanos(1_000_000_000_000 + n * 125_000_000),
+                at,
+            },
+        }
+    }
+
+    /// Issue 9, "the PHC or clock steering call fails": the daemon's
+    /// steering path logs (rate-limited), keeps going, and the servo's next
+    /// sample after the clock recovers reaches the clock.
+    #[test]
+    fn a_failing_clock_is_logged_retried_and_survived() {
+        let config = ServoConfig {
+            algorithm: ServoAlgorithm::Pi,
+            ..ServoConfig::default()
+        };
+        let mut steering = Steering::new(&config, 0.0);
+        let mut faults = ClockFaults::default();
+        let mut inst = instance();
+        let mut clock = FailingClock {
+            failing: true,
+            calls: 0,
+            frequency_ppb: None,
+        };
+        let mut lines = Vec::new();
+        let mut reports = 0;
+        // 5 s of samples at 8/s with the clock refusing everything.
+        for n in 0..40 {
+            let now = Instant::from_nanos(1_000_000_000 + n * 125_000_000);
+            let e = measurement(n, 1_000);
+            let (report, line) = steer(&mut steering, &mut faults, &e, &mut inst, &mut clock, now);
+            reports += usize::from(report.is_some());
+            lines.extend(line);
+        }
+        // Each sample is either reported (the PI servo's first one changes
+        // nothing) or refused, counted and not reported as applied.
+        assert_eq!(faults.failures, u64::from(clock.calls));
+        assert!(faults.failures >= 38, "{} failures", faults.failures);
+        assert_eq!(reports + clock.calls as usize, 40);
+        assert_eq!(lines.len(), 1, "one line per 10 s: {lines:?}");
+        assert!(
+            lines[0].starts_with("clock: could not apply the servo's correction: ")
+                && lines[0].contains("retries with the next sample"),
+            "{}",
+            lines[0]
+        );
+        // Losing the parent with the clock still failing: holdover's
+        // frequency cannot be set either; still no panic, counted.
+        let lost = InstanceEvent::PortState {
+            port: 0,
+            from: PortState::Slave,
+            to: PortState::Listening,
+        };
+        let before = faults.failures;
+        let gained = InstanceEvent::PortState {
+            port: 0,
+            from: PortState::Listening,
+            to: PortState::Uncalibrated,
+        };
+        let now = Instant::from_nanos(7_000_000_000);
+        let _ = steer(
+            &mut steering,
+            &mut faults,
+            &gained,
+            &mut inst,
+            &mut clock,
+            now,
+        );
+        let (r, _) = steer(
+            &mut steering,
+            &mut faults,
+            &lost,
+            &mut inst,
+            &mut clock,
+            now,
+        );
+        assert!(r.is_none());
+        assert_eq!(
+            faults.failures,
+            before + 1,
+            "the holdover frequency failed too"
+        );
+        // The clock comes back: the next samples are applied.
+        clock.failing = false;
+        let _ = steer(
+            &mut steering,
+            &mut faults,
+            &gained,
+            &mut inst,
+            &mut clock,
+            now,
+        );
+        let mut last = None;
+        for n in 100..140 {
+            let now = Instant::from_nanos(1_000_000_000 + n * 125_000_000);
+            let (report, line) = steer(
+                &mut steering,
+                &mut faults,
+                &measurement(n, 1_000),
+                &mut inst,
+                &mut clock,
+                now,
+            );
+            assert!(line.is_none(), "{line:?}");
+            last = report.or(last);
+        }
+        let last = last.expect("samples are applied again");
+        assert_eq!(clock.frequency_ppb, Some(last.frequency_ppb));
+        // A failure after 10 quiet seconds is logged again, with the count.
+        clock.failing = true;
+        let now = Instant::from_nanos(30_000_000_000);
+        let (_, line) = steer(
+            &mut steering,
+            &mut faults,
+            &measurement(200, 1_000),
+            &mut inst,
+            &mut clock,
+            now,
+        );
+        let line = line.expect("logged again after the period");
+        assert!(line.contains("more like it not logged"), "{line}");
+    }
+
+    #[test]
+    fn throttle_admits_one_line_per_period_and_counts_the_rest() {
+        let mut t = Throttle::default();
+        let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
+        assert_eq!(t.line(at(0), "x").as_deref(), Some("x"));
+        for ms in 1..100 {
+            assert!(t.line(at(ms * 10), "x").is_none());
+        }
+        assert_eq!(
+            t.line(at(10_000), "x").as_deref(),
+            Some("x (99 more like it not logged)")
+        );
+        assert!(t.line(at(10_001), "x").is_none());
+    }
 
     #[test]
     fn utc_shift_only_for_a_tai_parent_and_a_utc_clock() {

@@ -103,6 +103,20 @@ impl NetError {
     }
 }
 
+impl NetError {
+    /// Whether this error of a send or receive suggests that the port's
+    /// link went down or its interface went away (ENETDOWN, ENETUNREACH,
+    /// ENODEV, ...): the daemon then checks the link at once.
+    #[must_use]
+    pub fn suggests_link_change(&self) -> bool {
+        match self {
+            Self::InterfaceNotFound { .. } => true,
+            Self::Io { source, .. } => super::LinkState::error_suggests_link_change(source),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -189,6 +203,15 @@ mod tests {
             detail: "no TX_HARDWARE".into(),
         };
         assert!(e.to_string().contains("timestamping = \"software\""));
+        assert!(!e.suggests_link_change());
+        let down = NetError::io(
+            "eth0",
+            "send a event message",
+            io::Error::from_raw_os_error(libc::ENETUNREACH),
+        );
+        assert!(down.suggests_link_change());
+        let gone = NetError::io("eth0", "x", io::Error::from_raw_os_error(libc::ENODEV));
+        assert!(gone.suggests_link_change());
         for e in [
             e,
             NetError::InvalidInterfaceName {

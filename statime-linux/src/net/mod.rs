@@ -43,8 +43,13 @@
 //! Nothing here blocks: every receive returns `None` when no data is
 //! queued; wait with poll(2) on [`PortSockets::sockets`] (POLLIN for
 //! messages, POLLPRI for transmit timestamps).
+//!
+//! The daemon watches each port's link with [`PortSockets::link_state`]
+//! and opens the sockets again with [`PortSockets::reopen`] when the link
+//! comes back; [`link`] says what the kernel does to the sockets meanwhile.
 mod cmsg;
 mod error;
+pub mod link;
 mod socket;
 mod sys;
 mod timestamping;
@@ -55,6 +60,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use statime::time::Time;
 
 pub use error::NetError;
+pub use link::LinkState;
 pub use socket::{PortSockets, PtpSocket, Readiness, SocketRole};
 pub use timestamping::{
     HwTimestampConfig, TimestampSource, TimestampingMode, TsInfo, so_timestamping_flags,

@@ -16,9 +16,9 @@ use super::cmsg::{self, Parsed, RawTs};
 use super::sys::{self, ControlBuf, RawAddr};
 use super::timestamping::{self, HwTimestampConfig, TimestampSource, TimestampingMode, TsInfo};
 use super::{
-    ETH_P_1588, KernelTimestamp, NetError, NetOptions, PDELAY_IPV4, PDELAY_IPV6, PDELAY_MAC,
-    PRIMARY_IPV4, PRIMARY_MAC, Received, SendOutcome, Transport, TxTimestamp, primary_ipv6,
-    validate_interface_name,
+    ETH_P_1588, KernelTimestamp, LinkState, NetError, NetOptions, PDELAY_IPV4, PDELAY_IPV6,
+    PDELAY_MAC, PRIMARY_IPV4, PRIMARY_MAC, Received, SendOutcome, Transport, TxTimestamp,
+    primary_ipv6, validate_interface_name,
 };
 
 /// What a socket of a port carries.
@@ -124,6 +124,11 @@ pub struct PortSockets {
     next_tx_id: Cell<u32>,
     ts_info: Option<TsInfo>,
     hardware: Option<HwTimestampConfig>,
+    /// The tunables it was opened with, for [`PortSockets::reopen`].
+    options: NetOptions,
+    /// IFF_RUNNING has been seen on the interface (see
+    /// [`LinkState::classify`]).
+    carrier_seen: Cell<bool>,
 }
 
 impl fmt::Debug for PortSockets {
@@ -283,7 +288,39 @@ impl PortSockets {
             next_tx_id: Cell::new(0),
             ts_info,
             hardware,
+            options,
+            carrier_seen: Cell::new(false),
         })
+    }
+
+    /// Open the port's sockets again, as [`PortSockets::open`] did: for
+    /// when the link comes back (see [`super::link`]). The new sockets
+    /// are bound and joined before the caller drops these (both sets use
+    /// SO_REUSEADDR), so a failure leaves the old ones in place.
+    ///
+    /// # Errors
+    /// As [`PortSockets::open`].
+    pub fn reopen(&self) -> Result<Self, NetError> {
+        let new = Self::open(&self.interface, self.transport, self.mode, self.options)?;
+        new.carrier_seen.set(self.carrier_seen.get());
+        Ok(new)
+    }
+
+    /// The state of the port's link now, by two ioctls on its own socket
+    /// (see [`LinkState::classify`]).
+    #[must_use]
+    pub fn link_state(&self) -> LinkState {
+        let fd = self.event.as_fd();
+        let flags = sys::interface_flags(fd, &self.interface);
+        if flags.as_ref().is_ok_and(|f| f & libc::IFF_RUNNING != 0) {
+            self.carrier_seen.set(true);
+        }
+        LinkState::classify(
+            flags,
+            sys::interface_index(fd, &self.interface),
+            self.ifindex,
+            self.carrier_seen.get(),
+        )
     }
 
     /// The interface name.

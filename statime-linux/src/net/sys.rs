@@ -355,6 +355,30 @@ pub(crate) fn interface_index(fd: BorrowedFd<'_>, interface: &str) -> io::Result
     Ok(u32::try_from(index).unwrap_or(0))
 }
 
+/// The interface flags (IFF_UP, IFF_RUNNING, ...) by SIOCGIFFLAGS on `fd`.
+/// IFF_RUNNING is the kernel's "operationally up": set while the device
+/// is up and has its carrier (RFC 2863 operstate up or unknown).
+pub(crate) fn interface_flags(fd: BorrowedFd<'_>, interface: &str) -> io::Result<libc::c_int> {
+    let mut req = ifreq_for(interface)?;
+    // SAFETY: `req` is a live ifreq; SIOCGIFFLAGS reads the name and writes
+    // the flags member of the union.
+    let rc = unsafe {
+        libc::ioctl(
+            fd.as_raw_fd(),
+            libc::SIOCGIFFLAGS as libc::Ioctl,
+            &raw mut req,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: after a successful SIOCGIFFLAGS the kernel has written the
+    // flags member of the union (a short, valid for any bit pattern).
+    let flags = unsafe { req.ifr_ifru.ifru_flags };
+    // The short holds the low 16 flag bits; keep them as unsigned.
+    Ok(libc::c_int::from(flags as u16))
+}
+
 /// An ioctl whose ifreq carries a pointer to `data` (SIOCETHTOOL,
 /// SIOCSHWTSTAMP, SIOCGHWTSTAMP). `T` must be the C struct the request
 /// expects.

@@ -124,6 +124,7 @@ fn overlay(files: &[PathBuf], samples: Option<u64>, seeds: &[u64], threads: usiz
         .flat_map(|o| {
             o.failures()
                 .into_iter()
+                .chain(o.detection_misses())
                 .map(move |f| format!("{}: {f}", o.scenario.name))
         })
         .collect();

@@ -45,6 +45,7 @@ use statime::servo::{AnyServo, Servo, ServoAction, ServoAlgorithm, ServoConfig, 
 use statime::time::{Duration, Time};
 use statime::wire::{ClockAccuracy, ClockQuality, PortIdentity};
 
+use super::hist::LogHistogram;
 use super::scenario::{Direction, MeasuredAt, OverlayScenario};
 use crate::clock::{EPOCH_NS, NS, SimClock};
 use crate::rng::Rng;
@@ -60,8 +61,14 @@ pub const DETECTION_POLLS: f64 = 3.0;
 pub struct Detection {
     /// The source (index in the scenario).
     pub source: usize,
-    /// Detection minus crossing, s (0: in the round that crossed).
+    /// Detection minus the first crossing, s (0: in the round that
+    /// crossed).
     pub delay_s: f64,
+    /// Detection minus the start of the latest uninterrupted stretch
+    /// across the bound, s (the liar may fall back within reach of an
+    /// honest interval and cross again; this counts only the last
+    /// stretch).
+    pub continuous_s: f64,
     /// The liar's true clock error when it crossed, ns.
     pub error_at_cross_ns: f64,
     /// The liar's true clock error when it was detected, ns.
@@ -165,21 +172,23 @@ pub struct RunMetrics {
     pub provable_missed: u64,
     /// Every crossing (by true error) that was detected. A liar crosses
     /// when its own bound around its clock's true error meets no honest
-    /// interval: no honest interval could absorb it any more.
+    /// interval: no honest interval could absorb it any more. A crossing
+    /// lasts from the first such round until the liar has been absorbable
+    /// again for more than [`DETECTION_POLLS`] polls.
     pub detections: Vec<Detection>,
     /// Crossings still undetected [`DETECTION_POLLS`] polls after they
     /// began.
     pub overdue: u64,
-    /// Crossings that ended (the liar could be absorbed again) within
-    /// [`DETECTION_POLLS`] polls and undetected: flickers at the edge.
+    /// Crossings that ended, undetected, within [`DETECTION_POLLS`] polls
+    /// (the liar touched the bound and fell back): flickers at the edge.
     pub brief_undetected: u64,
     /// Crossings undetected when the run ended.
     pub open: u64,
     /// Published half-widths (Agreement rounds from `reset-s`), ns.
-    pub half_widths: Vec<f64>,
+    pub half_widths: LogHistogram,
     /// Per source, the half-width of each of its fresh intervals (age 0)
     /// from `reset-s`, ns.
-    pub source_bounds: Vec<Vec<f64>>,
+    pub source_bounds: Vec<LogHistogram>,
     /// Per source, its exchanges and selections.
     pub sources: Vec<SourceStats>,
     /// Sum of squared true clock errors (local minus true, at every round
@@ -274,6 +283,9 @@ impl Ord for Ev {
 struct Episode {
     active: bool,
     start: f64,
+    last_crossed: f64,
+    /// Start of the current uninterrupted stretch across the bound.
+    stretch: Option<f64>,
     error_at_start: f64,
     detected: bool,
     overdue: bool,
@@ -391,7 +403,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
     let mut episodes: Vec<Episode> = vec![Episode::default(); n];
     let mut m = RunMetrics {
         seed,
-        source_bounds: vec![Vec::new(); n],
+        source_bounds: vec![LogHistogram::new(); n],
         sources: vec![
             SourceStats {
                 min_slack: f64::INFINITY,
@@ -530,7 +542,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 if after_reset {
                     #[allow(clippy::cast_precision_loss)]
                     let bound = sample.bound_at(now_ns, &assumptions) as f64;
-                    m.source_bounds[src].push(bound);
+                    m.source_bounds[src].add(bound);
                     #[allow(clippy::cast_precision_loss)]
                     let bias = sample.offset_ns as f64 - truth;
                     let st = &mut m.sources[src];
@@ -606,7 +618,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     }
                     if after_reset {
                         #[allow(clippy::cast_precision_loss)]
-                        m.half_widths.push(xs.half_width() as f64);
+                        m.half_widths.add(xs.half_width() as f64);
                     }
                     if let Some(sel) = round.selected {
                         m.sources[sel].selected += 1;
@@ -679,35 +691,48 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     );
                     let centre = truth + err;
                     let crossed = centre + b < lo || centre - b > hi;
+                    // An episode runs from the first crossing until the
+                    // liar has stayed absorbable for more than
+                    // `DETECTION_POLLS` polls: flickering back and forth
+                    // across the bound does not restart the clock.
                     let e = &mut episodes[k];
                     if crossed {
                         if !e.active {
                             *e = Episode {
                                 active: true,
                                 start: now,
+                                last_crossed: now,
+                                stretch: None,
                                 error_at_start: err,
                                 detected: false,
                                 overdue: false,
                             };
                         }
+                        e.last_crossed = now;
+                        e.stretch.get_or_insert(now);
+                    } else {
+                        e.stretch = None;
+                    }
+                    if e.active {
                         if falseticker && !e.detected {
                             e.detected = true;
                             m.detections.push(Detection {
                                 source: k,
                                 delay_s: (now - e.start) / NS,
+                                continuous_s: e.stretch.map_or(0.0, |t| (now - t) / NS),
                                 error_at_cross_ns: e.error_at_start,
                                 error_at_detect_ns: err,
                             });
                         }
-                        if !e.detected && !e.overdue && now - e.start > detect_limit {
+                        if !crossed && now - e.last_crossed > detect_limit {
+                            if !e.detected && !e.overdue {
+                                m.brief_undetected += 1;
+                            }
+                            *e = Episode::default();
+                        } else if !e.detected && !e.overdue && now - e.start > detect_limit {
                             e.overdue = true;
                             m.overdue += 1;
                         }
-                    } else if e.active {
-                        if !e.detected && !e.overdue {
-                            m.brief_undetected += 1;
-                        }
-                        *e = Episode::default();
                     }
                 }
 

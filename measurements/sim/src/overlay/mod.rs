@@ -2,12 +2,13 @@
 //! [`bft_overlay::Guard`] and the real servo of the core steering one local
 //! clock from `n` time sources, some of which lie.
 //!
-//! - [`scenario`]: the TOML format of `measurements/scenarios/overlay-*.toml`
+//! - [`scenario`]: the TOML format of `measurements/scenarios/overlay/*.toml`
 //!   (sources, their paths, liar behaviours, one-way delay attacks);
 //! - [`engine`]: the discrete-event run: four-timestamp exchanges computed
 //!   from true time, the sources' clocks and the path delays, the guard
 //!   fed exactly as the daemon feeds it, the servo fed only by the
 //!   selected source, and the figures of every guard round;
+//! - [`hist`]: logarithmic histograms for the medians;
 //! - [`report`]: seeds and threads, the Markdown tables, the requirements
 //!   each scenario met or missed.
 //!
@@ -16,6 +17,7 @@
 //! thread count.
 
 pub mod engine;
+pub mod hist;
 pub mod report;
 pub mod scenario;
 

@@ -1,4 +1,4 @@
-//! Overlay scenario files (`measurements/scenarios/overlay-*.toml`): TOML,
+//! Overlay scenario files (`measurements/scenarios/overlay/*.toml`): TOML,
 //! kebab-case keys, unknown keys rejected, every error naming the file and
 //! the key.
 //!

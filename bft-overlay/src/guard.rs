@@ -101,6 +101,7 @@ pub struct Guard<Id: Ord + Copy> {
     tracker: FalsetickerTracker<Id>,
     selected: Option<Id>,
     switches: u64,
+    local_slew_ppb: u64,
 }
 
 impl<Id: Ord + Copy> Guard<Id> {
@@ -113,6 +114,7 @@ impl<Id: Ord + Copy> Guard<Id> {
             tracker: FalsetickerTracker::new(),
             selected: None,
             switches: 0,
+            local_slew_ppb: 0,
         }
     }
 
@@ -131,6 +133,21 @@ impl<Id: Ord + Copy> Guard<Id> {
     /// measured before mean nothing now). Verdicts are kept.
     pub fn clear_samples(&mut self) {
         self.latest.clear();
+    }
+
+    /// How far (ppb) the local clock's own frequency setting moved over the
+    /// last `max_age` (the highest minus the lowest frequency its servo
+    /// applied in that window, the latest included).
+    ///
+    /// `max_drift` bounds how fast the *disciplined* clock wanders from
+    /// true time at a constant setting; a servo that slews, while it
+    /// acquires lock or after a switch, moves the clock further, by up to
+    /// this figure times a sample's age. It is added to `max_drift` for
+    /// every interval of the next [`Guard::evaluate`] calls, so that the
+    /// intervals stay sound while the servo moves the clock (wide, then
+    /// narrow again once the setting settles).
+    pub fn set_local_slew_ppb(&mut self, ppb: u64) {
+        self.local_slew_ppb = ppb;
     }
 
     /// The source currently selected.
@@ -154,7 +171,8 @@ impl<Id: Ord + Copy> Guard<Id> {
     /// Intersect the fresh sources at `now`, classify them and choose whom
     /// to follow.
     pub fn evaluate(&mut self, now: u64) -> Round<Id> {
-        let a = self.config.assumptions;
+        let mut a = self.config.assumptions;
+        a.max_drift_ppb = a.max_drift_ppb.saturating_add(self.local_slew_ppb);
         let max_age = self.config.max_age_ns;
         let mut sources: Vec<SourceState<Id>> = self
             .latest
@@ -217,22 +235,30 @@ impl<Id: Ord + Copy> Guard<Id> {
 
     /// Keep the current selection while its midpoint lies in the
     /// intersection and no candidate is much narrower; otherwise take the
-    /// narrowest candidate.
+    /// narrowest candidate. Widths are compared as measured (without the
+    /// drift term): at a common `now` the source measured last always looks
+    /// narrowest, and comparing aged widths made honest sources of equal
+    /// quality take turns as their exchanges interleaved.
     fn choose(&self, x: &Intersection, sources: &[SourceState<Id>]) -> Option<Id> {
+        let a = self.config.assumptions;
+        let width = |s: &SourceState<Id>| {
+            self.latest
+                .get(&s.id)
+                .map_or(u64::MAX, |m| m.bound_at(m.measured_at_ns, &a))
+        };
         let candidates = || {
             sources.iter().filter(|s| {
                 s.verdict.is_some_and(|v| v.is_truechimer()) && x.contains(s.interval.midpoint())
             })
         };
-        let best = candidates().min_by_key(|s| s.interval.width())?;
+        let best = candidates().min_by_key(|s| width(s))?;
         let current = self
             .selected
             .and_then(|id| candidates().find(|s| s.id == id));
         match current {
             Some(c)
-                if u128::from(best.interval.width()) * 100
-                    >= u128::from(c.interval.width())
-                        * u128::from(self.config.switch_below_percent) =>
+                if u128::from(width(best)) * 100
+                    >= u128::from(width(c)) * u128::from(self.config.switch_below_percent) =>
             {
                 Some(c.id)
             }
@@ -348,5 +374,55 @@ mod tests {
             g.evaluate(0).status,
             GuardStatus::TooFewSources { have: 0, .. }
         ));
+    }
+
+    #[test]
+    fn the_selection_compares_sources_as_measured_not_as_aged() {
+        // Two sources of the same quality measured at different times: at
+        // a common `now` the later one's interval is narrower only by its
+        // drift term, which must not make the guard switch to it.
+        let mut g = Guard::new(GuardConfig {
+            faults: 1,
+            assumptions: BoundAssumptions {
+                asymmetry_ns: 0,
+                max_drift_ppb: 15_000,
+            },
+            switch_below_percent: 90,
+            ..GuardConfig::default()
+        });
+        g.observe(1, sample(0, 10_000, 0));
+        g.observe(2, sample(0, 10_000, 0));
+        g.observe(3, sample(0, 40_000, 0));
+        let first = g.evaluate(0).selected;
+        let other = if first == Some(1) { 2 } else { 1 };
+        // One second later only `other` has a new sample: the selected
+        // one's interval is 15 us wider by now, below 90 % of its width.
+        g.observe(other, sample(0, 10_000, 1_000_000_000));
+        let r = g.evaluate(1_000_000_000);
+        assert_eq!((r.selected, r.switched), (first, None));
+        // A source that really is much narrower still wins.
+        g.observe(other, sample(0, 5_000, 1_000_000_000));
+        assert_eq!(g.evaluate(1_000_000_000).selected, Some(other));
+    }
+
+    #[test]
+    fn the_local_slew_widens_every_interval_by_its_rate_times_age() {
+        let mut g = guard();
+        for id in 1..=3 {
+            g.observe(id, sample(0, 1_000, 0));
+        }
+        let at = 2_000_000_000;
+        let width_before = g.evaluate(at).sources[0].interval.half_width();
+        // A servo that moved the frequency setting by 50 ppm: 100 us more
+        // over 2 s.
+        g.set_local_slew_ppb(50_000);
+        let r = g.evaluate(at);
+        assert_eq!(r.sources[0].interval.half_width(), width_before + 100_000);
+        assert_eq!(r.status, GuardStatus::Agreement);
+        g.set_local_slew_ppb(0);
+        assert_eq!(
+            g.evaluate(at).sources[0].interval.half_width(),
+            width_before
+        );
     }
 }

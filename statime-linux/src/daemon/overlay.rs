@@ -5,6 +5,8 @@
 //! Instance index 0 is the top-level `domain` (the one management answers
 //! for); index `k >= 1` is `[overlay] domains[k - 1]`.
 
+use std::collections::VecDeque;
+
 use bft_overlay::{
     BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, Round, SourceSample,
     clock_accuracy_ns,
@@ -12,6 +14,7 @@ use bft_overlay::{
 use statime::datasets::{DefaultDS, TimePropertiesDS};
 use statime::instance::{InstanceEvent, PtpInstance};
 use statime::port::PortConfig;
+use statime::time::Time;
 
 use super::run::MAX_PORTS;
 use crate::config::{Config, OverlayMode};
@@ -37,6 +40,12 @@ pub struct Overlay {
     /// the offset exactly); its per-Sync samples are then not used.
     exchanges_seen: Vec<bool>,
     last: Option<Round<usize>>,
+    /// `[overlay] max-age`, ns.
+    max_age_ns: u64,
+    /// The servo's frequency settings (monotonic ns, ppb) over the last
+    /// max-age, oldest first; the one before the window is kept as well,
+    /// since it was in force at the window's start.
+    frequencies: VecDeque<(u64, f64)>,
     /// Samples not passed to the servo because their source was not the
     /// selected one.
     pub withheld: u64,
@@ -98,6 +107,8 @@ impl Overlay {
         Some(Self {
             mode: o.mode,
             exchanges_seen: vec![false; domains.len()],
+            max_age_ns: o.max_age.as_nanos().unsigned_abs(),
+            frequencies: VecDeque::new(),
             domains,
             extra,
             guard,
@@ -130,8 +141,25 @@ impl Overlay {
 
     /// Record a measurement of instance `k` (with the grandmaster clock
     /// accuracy code it advertises) as a source sample; true when it was
-    /// one.
-    pub fn observe(&mut self, k: usize, e: &InstanceEvent, accuracy: u8, now_ns: u64) -> bool {
+    /// one. `local_now` is the local PTP clock read at `now_ns` (`None`
+    /// when it could not be read).
+    ///
+    /// The sample is dated `now - 2 x (local_now - ingress)`: never later
+    /// than the Sync's arrival t2 (for an exchange `ingress` is the
+    /// midpoint of t2 and t3, and t3 <= now), so the drift term of the
+    /// bound also covers what the local clock did during the exchange and
+    /// since. Dating it at completion let the servo's slew between t2 and
+    /// now escape the bound (seen in the overlay simulator on
+    /// sub-microsecond paths). Without a clock reading the sample is dated
+    /// one max-age back, the most pessimistic date the guard still uses.
+    pub fn observe(
+        &mut self,
+        k: usize,
+        e: &InstanceEvent,
+        accuracy: u8,
+        now_ns: u64,
+        local_now: Option<Time>,
+    ) -> bool {
         let (m, delay) = match *e {
             InstanceEvent::Exchange { measurement, .. } => {
                 if let Some(seen) = self.exchanges_seen.get_mut(k) {
@@ -150,14 +178,45 @@ impl Overlay {
             offset_ns: i64::try_from(-m.offset.nanos_floor()).unwrap_or(i64::MAX),
             path_delay_ns: i64::try_from(delay.nanos_floor()).unwrap_or(i64::MAX),
             advertised_error_ns: clock_accuracy_ns(accuracy).unwrap_or(0),
-            measured_at_ns: now_ns,
+            measured_at_ns: measured_at(now_ns, local_now, m.ingress, self.max_age_ns),
         };
         self.guard.observe(k, sample);
         true
     }
 
+    /// The servo now applies `ppb` (from `now_ns` on).
+    pub fn note_frequency(&mut self, now_ns: u64, ppb: f64) {
+        if self.frequencies.back().is_some_and(|&(_, f)| f == ppb) {
+            return;
+        }
+        self.frequencies.push_back((now_ns, ppb));
+        let start = now_ns.saturating_sub(self.max_age_ns);
+        while self.frequencies.len() > 1 && self.frequencies[1].0 <= start {
+            self.frequencies.pop_front();
+        }
+    }
+
+    /// Highest minus lowest frequency setting in force over the last
+    /// max-age, ppb (rounded up).
+    fn slew_ppb(&self) -> u64 {
+        let mut it = self.frequencies.iter().map(|&(_, f)| f);
+        let Some(first) = it.next() else {
+            return 0;
+        };
+        let (lo, hi) = it.fold((first, first), |(lo, hi), f| (lo.min(f), hi.max(f)));
+        // Float to integer: saturating, and the range is never negative.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ppb = (hi - lo).ceil() as u64;
+        ppb
+    }
+
     /// Intersect, classify and select at `now_ns`; the lines to log.
     pub fn evaluate(&mut self, now_ns: u64) -> Said {
+        let start = now_ns.saturating_sub(self.max_age_ns);
+        while self.frequencies.len() > 1 && self.frequencies[1].0 <= start {
+            self.frequencies.pop_front();
+        }
+        self.guard.set_local_slew_ppb(self.slew_ppb());
         let round = self.guard.evaluate(now_ns);
         let mut said = Said::default();
         for ev in &round.events {
@@ -268,6 +327,27 @@ impl Overlay {
     }
 }
 
+/// When a sample measured with its Sync received at local time `ingress`
+/// (or the t2/t3 midpoint) counts as taken, on the monotonic time line:
+/// `now - 2 x (local_now - ingress)`, which is at or before t2; one
+/// `max_age` back (the oldest date the guard still uses) when the clock
+/// could not be read or the reading is before `ingress` (a step, or a
+/// clock going backwards).
+fn measured_at(now_ns: u64, local_now: Option<Time>, ingress: Time, max_age_ns: u64) -> u64 {
+    let pessimistic = now_ns.saturating_sub(max_age_ns);
+    let Some(local_now) = local_now else {
+        return pessimistic;
+    };
+    let since = (local_now - ingress).nanos_floor();
+    if since < 0 {
+        return pessimistic;
+    }
+    let back = u64::try_from(since.saturating_mul(2)).unwrap_or(u64::MAX);
+    // An exchange that took longer than max-age gives a sample the guard
+    // drops as stale: right, its drift term would be unknown.
+    now_ns.saturating_sub(back)
+}
+
 fn mode_name(m: OverlayMode) -> &'static str {
     match m {
         OverlayMode::Off => "off",
@@ -283,5 +363,79 @@ fn status_text(s: GuardStatus) -> String {
             format!("too few sources ({have} of {need})")
         }
         GuardStatus::NoAgreement => "no agreement (more than f faulty)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slew_is_the_frequency_range_over_max_age() {
+        let config = Config::parse_str(
+            "[overlay]\nmode = \"monitor\"\ndomains = [1, 2]\n\n[[port]]\ninterface = \"eth0\"\n",
+            "test.toml",
+        )
+        .expect("config");
+        let o = Overlay::new(
+            &config,
+            &DefaultDS::default(),
+            &TimePropertiesDS::default(),
+            &[],
+        );
+        let mut o = o.expect("overlay");
+        let s = 1_000_000_000;
+        assert_eq!(o.slew_ppb(), 0);
+        o.note_frequency(10 * s, 1_000.0);
+        o.note_frequency(11 * s, 51_000.5);
+        o.note_frequency(12 * s, 20_000.0);
+        assert_eq!(o.slew_ppb(), 50_001);
+        // 4 s later the 1000 ppb setting (replaced at 11 s) is out of the
+        // window, 51000.5 (in force until 12 s) is still in it.
+        let _ = o.evaluate(15 * s + 500_000_000);
+        assert_eq!(o.slew_ppb(), 31_001);
+        let _ = o.evaluate(17 * s);
+        assert_eq!(o.slew_ppb(), 0, "one setting for the whole window");
+    }
+
+    const MAX_AGE: u64 = 4_000_000_000;
+
+    #[test]
+    fn a_sample_is_dated_no_later_than_its_sync() {
+        // Sync received (t2) at local 1000.000 s, Delay_Req sent (t3) at
+        // 1000.200 s: ingress = 1000.100 s. The exchange completes at local
+        // 1000.300 s, monotonic 50 s.
+        let ingress = Time::from_nanos(1_000_100_000_000);
+        let local_now = Time::from_nanos(1_000_300_000_000);
+        let now = 50_000_000_000;
+        let at = measured_at(now, Some(local_now), ingress, MAX_AGE);
+        // now - 2 x 200 ms = 49.6 s, which is t2 minus 100 ms (t2 is 300 ms
+        // before now): at or before t2.
+        assert_eq!(at, 49_600_000_000);
+        assert!(at <= now - 300_000_000);
+    }
+
+    #[test]
+    fn without_a_reading_or_with_a_clock_behind_ingress_it_is_one_max_age_old() {
+        let ingress = Time::from_nanos(1_000_000_000_000);
+        let now = 50_000_000_000;
+        assert_eq!(measured_at(now, None, ingress, MAX_AGE), now - MAX_AGE);
+        let behind = Time::from_nanos(999_000_000_000);
+        assert_eq!(
+            measured_at(now, Some(behind), ingress, MAX_AGE),
+            now - MAX_AGE
+        );
+    }
+
+    #[test]
+    fn an_exchange_longer_than_half_max_age_gives_a_stale_sample() {
+        let ingress = Time::from_nanos(1_000_000_000_000);
+        let local_now = Time::from_nanos(1_003_000_000_000);
+        let now = 50_000_000_000;
+        let at = measured_at(now, Some(local_now), ingress, MAX_AGE);
+        assert_eq!(at, 44_000_000_000);
+        assert!(now - at > MAX_AGE);
+        // Early in the monotonic time line it saturates at zero.
+        assert_eq!(measured_at(1_000, Some(local_now), ingress, MAX_AGE), 0);
     }
 }

@@ -877,7 +877,8 @@ impl Daemon {
         });
         if let Some(o) = self.overlay.as_mut() {
             let now_ns = now.nanos();
-            if o.observe(k, &e, accuracy, now_ns) {
+            let local_now = self.clock.now().ok();
+            if o.observe(k, &e, accuracy, now_ns, local_now) {
                 let said = o.evaluate(now_ns);
                 let interval = o.published_interval();
                 for l in said.lines {
@@ -914,6 +915,7 @@ impl Daemon {
             None
         };
         if let (Some(r), Some(o)) = (&report, self.overlay.as_mut()) {
+            o.note_frequency(now.nanos(), r.frequency_ppb);
             if r.stepped {
                 // Every other instance's time base moved with the clock.
                 o.clock_stepped();

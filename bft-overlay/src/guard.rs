@@ -14,11 +14,11 @@
 //! Sans-IO: the caller passes `now` (ns on a monotonic time line) and acts
 //! on what [`Guard::evaluate`] returns.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use crate::falseticker::{Event, FalsetickerTracker};
-use crate::intersect::{Intersection, Interval, Verdict, intersect};
+use crate::intersect::{Intersection, Interval, Verdict, intersect, min_sources};
 use crate::source::{BoundAssumptions, SourceSample};
 
 /// How the guard judges.
@@ -101,7 +101,9 @@ pub struct Guard<Id: Ord + Copy> {
     tracker: FalsetickerTracker<Id>,
     selected: Option<Id>,
     switches: u64,
-    local_slew_ppb: u64,
+    /// The local clock's frequency settings (ns, ppb) over the last
+    /// max-age, oldest first, plus the one in force at the window's start.
+    frequencies: VecDeque<(u64, i64)>,
 }
 
 impl<Id: Ord + Copy> Guard<Id> {
@@ -114,7 +116,7 @@ impl<Id: Ord + Copy> Guard<Id> {
             tracker: FalsetickerTracker::new(),
             selected: None,
             switches: 0,
-            local_slew_ppb: 0,
+            frequencies: VecDeque::new(),
         }
     }
 
@@ -135,19 +137,53 @@ impl<Id: Ord + Copy> Guard<Id> {
         self.latest.clear();
     }
 
-    /// How far (ppb) the local clock's own frequency setting moved over the
-    /// last `max_age` (the highest minus the lowest frequency its servo
-    /// applied in that window, the latest included).
+    /// The local clock's servo applies `ppb` from `now` on.
     ///
-    /// `max_drift` bounds how fast the *disciplined* clock wanders from
-    /// true time at a constant setting; a servo that slews, while it
-    /// acquires lock or after a switch, moves the clock further, by up to
-    /// this figure times a sample's age. It is added to `max_drift` for
-    /// every interval of the next [`Guard::evaluate`] calls, so that the
-    /// intervals stay sound while the servo moves the clock (wide, then
-    /// narrow again once the setting settles).
-    pub fn set_local_slew_ppb(&mut self, ppb: u64) {
-        self.local_slew_ppb = ppb;
+    /// `max_drift` bounds how fast the *disciplined* clock wanders from true
+    /// time at a constant setting; a servo that slews (while it acquires
+    /// lock, or after a switch) moves the clock further, by up to the
+    /// change of its setting times a sample's age. Each [`Guard::evaluate`]
+    /// therefore adds the range of the settings in force over the last
+    /// `max_age` (highest minus lowest, plus 1 ppb for rounding) to
+    /// `max_drift` for every interval: wide while the servo moves the clock,
+    /// narrow again once its setting settles. Settings before the first
+    /// call are unknown and not counted: call it once with the setting in
+    /// force when the guard starts.
+    pub fn note_local_frequency(&mut self, now: u64, ppb: i64) {
+        if self.frequencies.back().is_some_and(|&(_, f)| f == ppb) {
+            return;
+        }
+        self.frequencies.push_back((now, ppb));
+        self.forget_frequencies(now);
+    }
+
+    /// The range of the local clock's frequency settings over the last
+    /// `max_age` before `now`, ppb (0 with one setting or none).
+    #[must_use]
+    pub fn local_slew_ppb(&self, now: u64) -> u64 {
+        let start = now.saturating_sub(self.config.max_age_ns);
+        let in_window = self
+            .frequencies
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| {
+                // A setting counts if it was still in force at the window's
+                // start, i.e. the next one came after it.
+                self.frequencies.get(i + 1).is_none_or(|&(t, _)| t > start)
+            })
+            .map(|(_, &(_, f))| f);
+        let (lo, hi) = in_window.fold((i64::MAX, i64::MIN), |(lo, hi), f| (lo.min(f), hi.max(f)));
+        if lo >= hi {
+            return 0;
+        }
+        hi.abs_diff(lo).saturating_add(1)
+    }
+
+    fn forget_frequencies(&mut self, now: u64) {
+        let start = now.saturating_sub(self.config.max_age_ns);
+        while self.frequencies.get(1).is_some_and(|&(t, _)| t <= start) {
+            self.frequencies.pop_front();
+        }
     }
 
     /// The source currently selected.
@@ -171,8 +207,9 @@ impl<Id: Ord + Copy> Guard<Id> {
     /// Intersect the fresh sources at `now`, classify them and choose whom
     /// to follow.
     pub fn evaluate(&mut self, now: u64) -> Round<Id> {
+        self.forget_frequencies(now);
         let mut a = self.config.assumptions;
-        a.max_drift_ppb = a.max_drift_ppb.saturating_add(self.local_slew_ppb);
+        a.max_drift_ppb = a.max_drift_ppb.saturating_add(self.local_slew_ppb(now));
         let max_age = self.config.max_age_ns;
         let mut sources: Vec<SourceState<Id>> = self
             .latest
@@ -194,7 +231,8 @@ impl<Id: Ord + Copy> Guard<Id> {
             .map(|s| s.interval)
             .collect();
         let f = self.config.faults;
-        let need = 2 * f + 1;
+        // Saturating: a huge `faults` must not overflow (found by fuzzing).
+        let need = min_sources(f);
         let (status, intersection) = if intervals.len() < need {
             (
                 GuardStatus::TooFewSources {
@@ -411,18 +449,53 @@ mod tests {
         for id in 1..=3 {
             g.observe(id, sample(0, 1_000, 0));
         }
-        let at = 2_000_000_000;
-        let width_before = g.evaluate(at).sources[0].interval.half_width();
-        // A servo that moved the frequency setting by 50 ppm: 100 us more
-        // over 2 s.
-        g.set_local_slew_ppb(50_000);
-        let r = g.evaluate(at);
-        assert_eq!(r.sources[0].interval.half_width(), width_before + 100_000);
+        let s = 1_000_000_000;
+        let width_before = g.evaluate(2 * s).sources[0].interval.half_width();
+        // The servo moved its setting from 0 to 50 ppm at 1 s: over the
+        // 2 s age, up to 50 001 ppb x 2 s more.
+        g.note_local_frequency(0, 0);
+        g.note_local_frequency(s, 50_000);
+        assert_eq!(g.local_slew_ppb(2 * s), 50_001);
+        let r = g.evaluate(2 * s);
+        assert_eq!(r.sources[0].interval.half_width(), width_before + 100_002);
         assert_eq!(r.status, GuardStatus::Agreement);
-        g.set_local_slew_ppb(0);
+    }
+
+    #[test]
+    fn the_slew_counts_the_settings_in_force_over_max_age() {
+        let mut g = guard(); // max_age 4 s
+        let s = 1_000_000_000;
+        assert_eq!(g.local_slew_ppb(0), 0);
+        g.note_local_frequency(10 * s, 1_000);
+        g.note_local_frequency(11 * s, 51_000);
+        g.note_local_frequency(12 * s, 20_000);
+        g.note_local_frequency(12 * s + 1, 20_000); // unchanged: not kept
+        assert_eq!(g.local_slew_ppb(12 * s), 50_001);
+        // At 15.5 s the window starts at 11.5 s: 1000 (replaced at 11 s) is
+        // out, 51000 (in force until 12 s) is in.
+        assert_eq!(g.local_slew_ppb(15 * s + s / 2), 31_001);
+        let _ = g.evaluate(17 * s);
         assert_eq!(
-            g.evaluate(at).sources[0].interval.half_width(),
-            width_before
+            g.local_slew_ppb(17 * s),
+            0,
+            "one setting for the whole window"
         );
+        assert_eq!(g.frequencies.len(), 1);
+    }
+
+    #[test]
+    fn a_huge_fault_count_needs_more_sources_than_exist_and_never_overflows() {
+        // Found by the overlay_guard fuzz target: `2 * f + 1` overflowed.
+        let mut g = Guard::new(GuardConfig {
+            faults: usize::MAX / 2 + 1,
+            ..GuardConfig::default()
+        });
+        g.observe(1_u8, sample(0, 10, 0));
+        let r = g.evaluate(0);
+        assert_eq!(r.status, GuardStatus::TooFewSources {
+            have: 1,
+            need: usize::MAX
+        });
+        assert_eq!(r.selected, None);
     }
 }

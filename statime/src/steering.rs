@@ -104,6 +104,20 @@ impl Steering {
         self.frequency_ppb
     }
 
+    /// Hold the clock over although the instance still has a parent: the
+    /// caller stopped feeding samples (the overlay's guard follows nobody).
+    /// The servo keeps its frequency estimate without the phase term
+    /// (clause 9.2.5's holdover, as when the last parent is lost); the next
+    /// sample resumes tracking. Returns the frequency now applied, ppb.
+    ///
+    /// # Errors
+    /// The clock's error when setting the frequency failed.
+    pub fn holdover<C: Clock + ?Sized>(&mut self, clock: &mut C) -> Result<f64, C::Error> {
+        let out = self.servo.holdover();
+        self.apply(out.action, clock)?;
+        Ok(self.frequency_ppb)
+    }
+
     /// Handle one event of `instance`; returns a report when the servo ran.
     ///
     /// # Errors

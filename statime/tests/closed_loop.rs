@@ -115,3 +115,33 @@ fn losing_the_master_holds_frequency() {
     let err = net.nodes[1].clock.offset_at(net.now);
     assert!(err.abs() < 1_000.0, "re-locked to {err} ns");
 }
+
+#[test]
+fn a_commanded_holdover_keeps_the_frequency_and_resumes() {
+    // The overlay's guard stops following anyone while the port still has
+    // its parent: the daemon calls `Steering::holdover`.
+    let mut net = run(ServoAlgorithm::Kalman, DelayMechanism::E2e);
+    let freq = net.nodes[1].clock.adjust_ppb;
+    let slave = &mut net.nodes[1];
+    let mut steering = slave.steering.take().unwrap();
+    let applied = steering.holdover(&mut slave.clock).unwrap();
+    assert_eq!(
+        statime::servo::Servo::state(steering.servo()),
+        ServoState::Holdover
+    );
+    // The estimate without the phase term: within a few ppb of the lock.
+    assert!((applied - freq).abs() < 20.0, "{applied} vs {freq}");
+    assert_eq!(slave.clock.adjust_ppb, applied);
+    // 20 s without samples: the clock keeps time on the held frequency.
+    net.run_until(net.now + 20 * S);
+    let err = net.nodes[1].clock.offset_at(net.now);
+    assert!(err.abs() < 5_000.0, "drifted {err} ns in 20 s of holdover");
+    // Samples again: tracking resumes without a step.
+    net.nodes[1].steering = Some(steering);
+    net.run_until(net.now + 30 * S);
+    let last = net.nodes[1].reports.last().unwrap().1;
+    assert!(last.state.is_locked(), "{:?}", last.state);
+    assert_eq!(net.nodes[1].clock.steps, 1);
+    let err = net.nodes[1].clock.offset_at(net.now);
+    assert!(err.abs() < 1_000.0, "re-locked to {err} ns");
+}

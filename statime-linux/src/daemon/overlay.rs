@@ -5,8 +5,6 @@
 //! Instance index 0 is the top-level `domain` (the one management answers
 //! for); index `k >= 1` is `[overlay] domains[k - 1]`.
 
-use std::collections::VecDeque;
-
 use bft_overlay::{
     BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, Round, SourceSample,
     clock_accuracy_ns,
@@ -42,10 +40,6 @@ pub struct Overlay {
     last: Option<Round<usize>>,
     /// `[overlay] max-age`, ns.
     max_age_ns: u64,
-    /// The servo's frequency settings (monotonic ns, ppb) over the last
-    /// max-age, oldest first; the one before the window is kept as well,
-    /// since it was in force at the window's start.
-    frequencies: VecDeque<(u64, f64)>,
     /// Samples not passed to the servo because their source was not the
     /// selected one.
     pub withheld: u64,
@@ -56,6 +50,9 @@ pub struct Overlay {
 pub struct Said {
     /// Log lines (verdict changes, switches, loss of quorum).
     pub lines: Vec<String>,
+    /// In guarded mode the guard stopped following anyone this round: the
+    /// clock must hold over (no sample steers it until one is selected).
+    pub hold: bool,
 }
 
 fn name(domain: u8) -> String {
@@ -108,7 +105,6 @@ impl Overlay {
             mode: o.mode,
             exchanges_seen: vec![false; domains.len()],
             max_age_ns: o.max_age.as_nanos().unsigned_abs(),
-            frequencies: VecDeque::new(),
             domains,
             extra,
             guard,
@@ -184,39 +180,16 @@ impl Overlay {
         true
     }
 
-    /// The servo now applies `ppb` (from `now_ns` on).
+    /// The servo now applies `ppb` (from `now_ns` on): the guard widens
+    /// the intervals by the range of the settings over max-age.
     pub fn note_frequency(&mut self, now_ns: u64, ppb: f64) {
-        if self.frequencies.back().is_some_and(|&(_, f)| f == ppb) {
-            return;
-        }
-        self.frequencies.push_back((now_ns, ppb));
-        let start = now_ns.saturating_sub(self.max_age_ns);
-        while self.frequencies.len() > 1 && self.frequencies[1].0 <= start {
-            self.frequencies.pop_front();
-        }
-    }
-
-    /// Highest minus lowest frequency setting in force over the last
-    /// max-age, ppb (rounded up).
-    fn slew_ppb(&self) -> u64 {
-        let mut it = self.frequencies.iter().map(|&(_, f)| f);
-        let Some(first) = it.next() else {
-            return 0;
-        };
-        let (lo, hi) = it.fold((first, first), |(lo, hi), f| (lo.min(f), hi.max(f)));
-        // Float to integer: saturating, and the range is never negative.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let ppb = (hi - lo).ceil() as u64;
-        ppb
+        // Float to integer: saturating; the guard adds 1 ppb for rounding.
+        #[allow(clippy::cast_possible_truncation)]
+        self.guard.note_local_frequency(now_ns, ppb.round() as i64);
     }
 
     /// Intersect, classify and select at `now_ns`; the lines to log.
     pub fn evaluate(&mut self, now_ns: u64) -> Said {
-        let start = now_ns.saturating_sub(self.max_age_ns);
-        while self.frequencies.len() > 1 && self.frequencies[1].0 <= start {
-            self.frequencies.pop_front();
-        }
-        self.guard.set_local_slew_ppb(self.slew_ppb());
         let round = self.guard.evaluate(now_ns);
         let mut said = Said::default();
         for ev in &round.events {
@@ -231,6 +204,9 @@ impl Overlay {
             };
             said.lines.push(line);
         }
+        said.hold = self.mode == OverlayMode::Guarded
+            && round.selected.is_none()
+            && matches!(round.switched, Some(Some(_)));
         if let Some(from) = round.switched {
             let describe =
                 |s: Option<usize>| s.map_or_else(|| "nobody".to_owned(), |k| name(self.domain(k)));
@@ -369,34 +345,6 @@ fn status_text(s: GuardStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_slew_is_the_frequency_range_over_max_age() {
-        let config = Config::parse_str(
-            "[overlay]\nmode = \"monitor\"\ndomains = [1, 2]\n\n[[port]]\ninterface = \"eth0\"\n",
-            "test.toml",
-        )
-        .expect("config");
-        let o = Overlay::new(
-            &config,
-            &DefaultDS::default(),
-            &TimePropertiesDS::default(),
-            &[],
-        );
-        let mut o = o.expect("overlay");
-        let s = 1_000_000_000;
-        assert_eq!(o.slew_ppb(), 0);
-        o.note_frequency(10 * s, 1_000.0);
-        o.note_frequency(11 * s, 51_000.5);
-        o.note_frequency(12 * s, 20_000.0);
-        assert_eq!(o.slew_ppb(), 50_001);
-        // 4 s later the 1000 ppb setting (replaced at 11 s) is out of the
-        // window, 51000.5 (in force until 12 s) is still in it.
-        let _ = o.evaluate(15 * s + 500_000_000);
-        assert_eq!(o.slew_ppb(), 31_001);
-        let _ = o.evaluate(17 * s);
-        assert_eq!(o.slew_ppb(), 0, "one setting for the whole window");
-    }
 
     const MAX_AGE: u64 = 4_000_000_000;
 

@@ -884,6 +884,19 @@ impl Daemon {
                 for l in said.lines {
                     self.line(&l);
                 }
+                if said.hold {
+                    match self.steering.holdover(&mut self.clock) {
+                        Ok(ppb) => self.line(&format!(
+                            "overlay: clock in holdover at {ppb:+.0} ppb until a source is selected"
+                        )),
+                        Err(e) => {
+                            if let Some(l) = self.clock_faults.note(now, "hold the clock over", &e)
+                            {
+                                self.warn(&l);
+                            }
+                        }
+                    }
+                }
                 self.publish_intersection(interval);
             }
         }

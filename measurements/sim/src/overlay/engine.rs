@@ -368,6 +368,8 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
         max_age_ns,
         switch_below_percent: sc.guard.switch_below_percent,
     });
+    // The servo starts with no adjustment.
+    guard.note_local_frequency(0, 0);
     let l = &sc.local;
     let mut clock = SimClock::new(
         0.0,
@@ -536,12 +538,20 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 latest[src] = Some(sample);
                 let round = guard.evaluate(now_ns);
                 m.samples += 1;
+                // The assumptions the guard used this round: max-drift plus
+                // the range of the servo's settings over max-age.
+                let eff = BoundAssumptions {
+                    max_drift_ppb: assumptions
+                        .max_drift_ppb
+                        .saturating_add(guard.local_slew_ppb(now_ns)),
+                    ..assumptions
+                };
                 let x = clock.error_at(now);
                 let truth = -x;
                 let after_reset = now >= reset;
                 if after_reset {
                     #[allow(clippy::cast_precision_loss)]
-                    let bound = sample.bound_at(now_ns, &assumptions) as f64;
+                    let bound = sample.bound_at(now_ns, &eff) as f64;
                     m.source_bounds[src].add(bound);
                     #[allow(clippy::cast_precision_loss)]
                     let bias = sample.offset_ns as f64 - truth;
@@ -550,7 +560,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     st.bias_sum += bias;
                     st.path_sum += mean;
                     st.min_slack = st.min_slack.min(bound - bias.abs());
-                    if !contains(&sample.interval_at(now_ns, &assumptions), truth) {
+                    if !contains(&sample.interval_at(now_ns, &eff), truth) {
                         st.misses += 1;
                     }
                 }
@@ -560,7 +570,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     .iter()
                     .map(|s| {
                         s.filter(|s| now_ns.saturating_sub(s.measured_at_ns) <= max_age_ns)
-                            .map(|s| s.interval_at(now_ns, &assumptions))
+                            .map(|s| s.interval_at(now_ns, &eff))
                     })
                     .collect();
                 let faulty = fresh
@@ -684,11 +694,7 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                         .as_ref()
                         .map_or(0.0, |l| l.error_at(now / NS, last_number[k]));
                     #[allow(clippy::cast_precision_loss)]
-                    let (b, lo, hi) = (
-                        ls.bound_at(now_ns, &assumptions) as f64,
-                        lo as f64,
-                        hi as f64,
-                    );
+                    let (b, lo, hi) = (ls.bound_at(now_ns, &eff) as f64, lo as f64, hi as f64);
                     let centre = truth + err;
                     let crossed = centre + b < lo || centre - b > hi;
                     // An episode runs from the first crossing until the
@@ -754,6 +760,9 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     m.servo_samples += 1;
                     let stepped = matches!(out.action, ServoAction::Step { .. });
                     let Ok(()) = out.action.apply(&mut clock);
+                    // The daemon's rule: the guard hears every setting.
+                    #[allow(clippy::cast_possible_truncation)]
+                    guard.note_local_frequency(now_ns, clock.adjustment_ppb().round() as i64);
                     if stepped {
                         m.steps += 1;
                         guard.clear_samples();
@@ -763,7 +772,11 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 }
                 let fe = clock.frequency_error_ppb().abs();
                 m.max_freq_error_ppb = m.max_freq_error_ppb.max(fe);
-                if fe > max_drift {
+                // Beyond what the guard allows: max-drift plus the range
+                // of the servo's settings over max-age.
+                #[allow(clippy::cast_precision_loss)]
+                let allowed = max_drift + guard.local_slew_ppb(now_ns) as f64;
+                if fe > allowed {
                     m.drift_breaches += 1;
                 }
             }

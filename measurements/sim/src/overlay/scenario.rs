@@ -112,8 +112,8 @@ fn default_reset() -> f64 {
 #[serde(rename_all = "kebab-case")]
 pub enum MeasuredAt {
     /// When the exchange completed (the Delay_Resp arrived): what the
-    /// daemon passes today (`statime-linux/src/daemon/overlay.rs`).
-    #[default]
+    /// daemon passed until 2026-12-07 (it missed true time on sub-us
+    /// paths: the servo's slew during the exchange escaped the bound).
     Completion,
     /// When its Sync arrived (t2), the earliest local time stamp of the
     /// exchange: the drift term then also covers the local clock's drift
@@ -121,7 +121,9 @@ pub enum MeasuredAt {
     SyncReceipt,
     /// `now - 2 x (now - ingress)`, where `ingress` is the midpoint of t2
     /// and t3 that the core's `Exchange` carries: never later than the
-    /// Sync's arrival (`now >= t3`), and computable by the daemon today.
+    /// Sync's arrival (`now >= t3`): what the daemon passes
+    /// (`statime-linux/src/daemon/overlay.rs`, `measured_at`).
+    #[default]
     IngressTwice,
 }
 

@@ -17,6 +17,7 @@
 #[allow(dead_code)]
 mod interop;
 
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -115,9 +116,19 @@ fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
 
     // Until the guard agrees, has condemned domain 1 and the servo locked
     // onto an honest grandmaster.
+    // Every snapshot read is kept as JSON lines for `measure overlay`
+    // (target/tmp/overlay-guarded-snapshots.jsonl).
+    let mut trace = String::new();
+    let mut record = |v: Option<Value>| {
+        if let Some(v) = &v {
+            trace.push_str(&v.to_string());
+            trace.push('\n');
+        }
+        v
+    };
     let deadline = Instant::now() + Duration::from_secs(45);
     let settled = loop {
-        if let Some(v) = status(&socket)
+        if let Some(v) = record(status(&socket))
             && v.pointer("/overlay/status").and_then(Value::as_str) == Some("agreement")
             && source_state(&v, "domain 1").as_deref() == Some("falseticker")
             && v.pointer("/servo/state")
@@ -172,7 +183,7 @@ fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
     let mut widths = Vec::new();
     let end = Instant::now() + Duration::from_secs(12);
     while Instant::now() < end {
-        let v = status(&socket).expect("status");
+        let v = record(status(&socket)).expect("status");
         let now_following = v.pointer("/overlay/selected").and_then(Value::as_str);
         assert!(
             matches!(now_following, Some("domain 2" | "domain 3")),
@@ -222,6 +233,15 @@ fn guarded_slave_refuses_a_grandmaster_one_millisecond_off() {
         widths[widths.len() - 1],
         widths.len()
     );
+    let trace_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overlay-guarded-snapshots.jsonl");
+    if let Err(e) = std::fs::write(&trace_file, &trace) {
+        println!(
+            "guarded: could not keep the snapshots in {}: {e}",
+            trace_file.display()
+        );
+    } else {
+        println!("guarded: snapshots in {}", trace_file.display());
+    }
     let now = ctl(&["now", &time_file.display().to_string()]);
     assert!(String::from_utf8_lossy(&now.stdout).contains("status Synchronized"));
     let log = slave.log();

@@ -10,6 +10,8 @@
 //!   percentiles, convergence, frequency, TDEV, MTIE and Allan deviation;
 //! - [`plot`]: PNG figures (offset over time, histogram, stability curves);
 //! - [`report`]: the Markdown report in `reports/YYYY-MM-DD-<setup>/`;
+//! - [`overlay`]: the overlay's source intervals, intersection and true
+//!   time over time, from status snapshots (PNG and counts);
 //! - [`pps`]: PTP pin / EXTTS / PEROUT ioctls for the PPS lab mode (the
 //!   crate's only `unsafe`), and the Ctrl-C flag;
 //! - [`manifest`], [`series`], [`parse`]: the run directory's files and the
@@ -18,6 +20,7 @@
 pub mod capture;
 pub mod data;
 pub mod manifest;
+pub mod overlay;
 pub mod parse;
 pub mod plot;
 pub mod pps;

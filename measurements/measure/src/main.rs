@@ -5,6 +5,7 @@
 //! measure sim --out DIR [--setup sim-baselines] [--seeds 1,2] SCENARIO...
 //! measure report RUN_DIR [--out DIR | --reports-dir measurements/reports]
 //! measure analyse FILE.csv... [--skip-s S]
+//! measure overlay SNAPSHOTS.jsonl --out overlay.png [--clip-us 200]
 //! measure pps-out --device /dev/ptp1 --pin 0 [--channel 0] [--detach | --stop]
 //! ```
 
@@ -107,6 +108,23 @@ enum Cmd {
         /// Convergence bound, ns.
         #[arg(long, default_value_t = 2000.0)]
         converge_ns: f64,
+    },
+    /// Plot the overlay's source intervals, intersection and true time from status snapshots (JSON lines).
+    Overlay {
+        /// Snapshots, one JSON object per line (`statime-ctl status --json -f`, or `ptp-sim overlay --trace`).
+        file: PathBuf,
+        /// The PNG to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Plot title.
+        #[arg(
+            long,
+            default_value = "overlay: source intervals and the published intersection"
+        )]
+        title: String,
+        /// Clip edges beyond this many microseconds (keeps a far-off liar from flattening the rest).
+        #[arg(long, default_value_t = 200.0)]
+        clip_us: f64,
     },
     /// PPS lab, device under test: drive a 1 Hz output from the PHC on an SDP pin (PTP_PEROUT_REQUEST).
     PpsOut {
@@ -287,6 +305,41 @@ fn main() -> ExitCode {
                     c(at_tau(&g.adev, 1.0), false),
                 );
             }
+            ExitCode::SUCCESS
+        }
+        Cmd::Overlay {
+            file,
+            out,
+            title,
+            clip_us,
+        } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return fail(&format!("{}: {e}", file.display())),
+            };
+            let (points, skipped) = match measure::overlay::parse_snapshots(&text) {
+                Ok(p) => p,
+                Err(e) => return fail(&format!("{}: {e}", file.display())),
+            };
+            if let Err(e) = measure::plot::init_font()
+                .and_then(|()| measure::overlay::plot(&out, &title, &points, clip_us))
+            {
+                return fail(&e);
+            }
+            let s = measure::overlay::summarise(&points);
+            println!(
+                "{} snapshots ({skipped} lines skipped), {} with an intersection, median half-width {}; \
+                 true time known in {}, outside the intersection in {}",
+                s.snapshots,
+                s.with_intersection,
+                s.median_half_width.map_or("-".into(), |h| fmt_ns(h * 1e9)),
+                s.with_truth,
+                s.truth_outside
+            );
+            for (name, n) in &s.falseticker {
+                println!("  {name}: falseticker in {n} of {} snapshots", s.snapshots);
+            }
+            println!("wrote {}", out.display());
             ExitCode::SUCCESS
         }
         Cmd::PpsOut {

@@ -22,6 +22,12 @@
 //!   assumptions (path, asymmetry, advertised error, drift × age).
 //! - [`guard`]: guarded steering: intersect the sources, classify them and
 //!   choose the one the clock may follow (none without a quorum).
+//! - [`peer`]: the peer layer: overlay nodes measure each other with
+//!   four-timestamp exchanges authenticated by HMAC-SHA256 under per-pair
+//!   keys, with replay windows, `k`-peer fan-out and a hybrid logical clock
+//!   held inside the node's bound; sans-IO ([`PeerNode`]: the daemon's poll
+//!   loop feeds it datagrams, time stamps and `now`). Written up in
+//!   `docs/algorithm/peer-protocol.md`.
 //! - [`shm`]: publication of the resulting bound to applications: a
 //!   seqlocked shared-memory time file ([`shm::Publisher`]), its reader
 //!   ([`shm::Client`]: `now() -> {earliest, latest, status}`) and a writer of
@@ -46,6 +52,7 @@ extern crate alloc;
 pub mod falseticker;
 pub mod guard;
 pub mod intersect;
+pub mod peer;
 pub mod shm;
 pub mod source;
 
@@ -55,4 +62,5 @@ pub use intersect::{
     FalseReason, IntersectError, Intersection, Interval, InvalidInterval, MAX_SOURCES, Verdict,
     intersect, intersect_with_scratch, marzullo, marzullo_with_scratch, max_faults, min_sources,
 };
+pub use peer::{PeerConfig, PeerNode};
 pub use source::{BoundAssumptions, SourceSample, clock_accuracy_ns};

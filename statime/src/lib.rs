@@ -7,6 +7,8 @@
 //! contains no `unsafe` code.
 //!
 //! The modules so far:
+//! - [`auth`]: the AUTHENTICATION TLV, immediate processing (clause 16.14):
+//!   security associations, signing, verification and the replay window.
 //! - [`time`]: the time types of the protocol ([`time::TimeInterval`], the
 //!   fixed-point correctionField) and of the servo ([`time::Time`],
 //!   [`time::Duration`]).
@@ -22,6 +24,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod auth;
 pub mod bmca;
 pub mod clock;
 pub mod datasets;

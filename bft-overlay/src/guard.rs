@@ -492,10 +492,13 @@ mod tests {
         });
         g.observe(1_u8, sample(0, 10, 0));
         let r = g.evaluate(0);
-        assert_eq!(r.status, GuardStatus::TooFewSources {
-            have: 1,
-            need: usize::MAX
-        });
+        assert_eq!(
+            r.status,
+            GuardStatus::TooFewSources {
+                have: 1,
+                need: usize::MAX
+            }
+        );
         assert_eq!(r.selected, None);
     }
 }

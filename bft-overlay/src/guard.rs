@@ -104,6 +104,8 @@ pub struct Guard<Id: Ord + Copy> {
     /// The local clock's frequency settings (ns, ppb) over the last
     /// max-age, oldest first, plus the one in force at the window's start.
     frequencies: VecDeque<(u64, i64)>,
+    /// Which sources may be selected (all when `None`).
+    followable: Option<fn(&Id) -> bool>,
 }
 
 impl<Id: Ord + Copy> Guard<Id> {
@@ -117,7 +119,15 @@ impl<Id: Ord + Copy> Guard<Id> {
             selected: None,
             switches: 0,
             frequencies: VecDeque::new(),
+            followable: None,
         }
+    }
+
+    /// Only sources for which `followable` holds may be selected; the
+    /// others are still intersected and judged (a daemon whose servo
+    /// follows PTP domains but cross-checks them with overlay peers).
+    pub const fn set_followable(&mut self, followable: fn(&Id) -> bool) {
+        self.followable = Some(followable);
     }
 
     /// The configuration.
@@ -286,7 +296,9 @@ impl<Id: Ord + Copy> Guard<Id> {
         };
         let candidates = || {
             sources.iter().filter(|s| {
-                s.verdict.is_some_and(|v| v.is_truechimer()) && x.contains(s.interval.midpoint())
+                s.verdict.is_some_and(|v| v.is_truechimer())
+                    && x.contains(s.interval.midpoint())
+                    && self.followable.is_none_or(|f| f(&s.id))
             })
         };
         let best = candidates().min_by_key(|s| width(s))?;
@@ -355,6 +367,25 @@ mod tests {
                 .iter()
                 .any(|e| matches!(e, Event::BecameFalseticker { id: 1, .. }))
         );
+    }
+
+    #[test]
+    fn only_followable_sources_are_selected_but_all_are_judged() {
+        let mut g = guard();
+        // Sources 10 and up stand for peers: judged, never followed.
+        g.set_followable(|&id| id < 10);
+        g.observe(10, sample(0, 1_000, 0)); // the narrowest
+        g.observe(11, sample(1_000_000, 1_000, 0)); // a liar
+        g.observe(1, sample(200, 30_000, 0));
+        let r = g.evaluate(0);
+        assert_eq!(r.status, GuardStatus::Agreement);
+        assert_eq!(r.selected, Some(1));
+        let liar = r
+            .sources
+            .iter()
+            .find(|s| s.id == 11)
+            .and_then(|s| s.verdict);
+        assert!(liar.is_some_and(|v| v.is_falseticker()));
     }
 
     #[test]

@@ -532,7 +532,8 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
         ports: ports.len(),
     };
     if converted.ports > 0
-        && let Err(e) = Config::from_toml(&converted.toml, "converted output")
+        && let Err(e) = Config::parse_str(&converted.toml, "converted output")
+            .and_then(|c| c.validate_offline())
     {
         return Err(ParseError {
             origin: conf.origin.clone(),

@@ -971,3 +971,29 @@ fn migration_table_matches_the_converter() {
     }
     assert!(rows >= 90, "only {rows} rows");
 }
+
+#[test]
+fn authentication_options_carry_over() {
+    // sa_file and spp/active_key_id (linuxptp 4.x): the same sa_file serves
+    // both daemons, so the path is kept as it is; the file is read when the
+    // daemon starts, not here.
+    let text = "[global]\nsa_file /etc/linuxptp/sa.conf\nspp 2\nactive_key_id 7\n[veth0]\n";
+    let conv = convert_str(text, "t.cfg").unwrap();
+    let c = Config::parse_str(&conv.toml, "out.toml").unwrap();
+    c.validate_offline().unwrap();
+    assert_eq!(
+        c.sa_file.as_deref(),
+        Some(Path::new("/etc/linuxptp/sa.conf"))
+    );
+    assert_eq!((c.ports[0].spp, c.ports[0].active_key_id), (Some(2), 7));
+    assert!(conv.remarks.is_empty(), "{:?}", conv.remarks);
+    // ptp4l's spp -1 is "off"; allow_unauth has no counterpart.
+    let conv = convert_str("[global]\nspp -1\nallow_unauth 1\n[veth0]\n", "t.cfg").unwrap();
+    let c = Config::parse_str(&conv.toml, "out.toml").unwrap();
+    assert_eq!(c.ports[0].spp, None);
+    assert!(
+        fates(&conv).contains(&(Fate::NotCarried, "allow_unauth".to_owned())),
+        "{:?}",
+        conv.remarks
+    );
+}

@@ -32,7 +32,9 @@
 
 mod convert;
 mod diagnostic;
+mod keys;
 mod overrides;
+pub mod sa_file;
 mod validate;
 mod value;
 
@@ -46,6 +48,7 @@ use statime::wire::ClockIdentity;
 
 pub use self::diagnostic::{ConfigError, ConfigErrorKind, Diagnostic, Severity};
 use self::diagnostic::{Provenance, SourceMap, humanize};
+pub use self::keys::{PeerKey, PeerKeys};
 pub use self::overrides::Overrides;
 pub use self::value::{
     ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, OverlayMode,
@@ -113,6 +116,11 @@ pub struct Config {
     /// 15.5.3.1.2): `name;model;location`, at most 128 octets (default
     /// none: empty).
     pub user_description: Option<String>,
+    /// The security association file for the AUTHENTICATION TLV, in
+    /// linuxptp's `sa_file` format (default none; see [`sa_file`]); a
+    /// relative path is taken from the configuration file's directory.
+    /// Ports with `spp` sign and verify with it.
+    pub sa_file: Option<PathBuf>,
     /// The ports, `[[port]]` in the file (at least one).
     #[serde(rename = "port")]
     pub ports: Vec<PortSettings>,
@@ -150,6 +158,7 @@ impl Default for Config {
             frequency_traceable: false,
             minor_ptp_version: 1,
             user_description: None,
+            sa_file: None,
             max_steps_removed: 255,
             ports: Vec::new(),
             servo: ServoSettings::default(),
@@ -216,6 +225,14 @@ pub struct PortSettings {
     pub delay_filter_length: usize,
     /// Peer delay exchanges per neighborRateRatio estimate (default 8).
     pub rate_ratio_window: u16,
+    /// The security association (its `spp` in the top-level `sa-file`)
+    /// this port signs every message with and requires on every message
+    /// it accepts (IEEE 1588-2019 clause 16.14, immediate processing);
+    /// default none: no authentication.
+    pub spp: Option<u8>,
+    /// The key (keyID in that association) the port signs with (default
+    /// 1); received messages may use any key of the association.
+    pub active_key_id: u32,
 }
 
 impl Default for PortSettings {
@@ -250,6 +267,8 @@ impl PortSettings {
             fault_reset_interval: ConfigDuration::from_secs(16),
             delay_filter_length: 10,
             rate_ratio_window: 8,
+            spp: None,
+            active_key_id: 1,
         }
     }
 }
@@ -508,6 +527,36 @@ pub struct OverlaySettings {
     /// Bare numbers are seconds.
     #[serde(deserialize_with = "de_secs")]
     pub max_age: ConfigDuration,
+    /// This node's id in the peer layer (required with `[[overlay.peer]]`).
+    pub node_id: Option<u64>,
+    /// Where the peer socket listens (default `0.0.0.0:3190`).
+    pub listen: SocketAddr,
+    /// Time between two peer poll rounds (default 1 s). Bare numbers are
+    /// seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub peer_poll_interval: ConfigDuration,
+    /// `k`: peers sent a request per round (default 3).
+    pub fan_out: usize,
+    /// The pair keys, one line per (peer, key id) (required with
+    /// `[[overlay.peer]]`; format in `statime.toml(5)`).
+    pub keys_file: Option<PathBuf>,
+    /// The overlay peers, `[[overlay.peer]]` in the file.
+    #[serde(rename = "peer")]
+    pub peers: Vec<PeerSettings>,
+}
+
+/// The default UDP port of the overlay peer layer.
+pub const PEER_PORT: u16 = 3190;
+
+/// One `[[overlay.peer]]`: another overlay node measured as a source.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PeerSettings {
+    /// Its node id.
+    pub id: u64,
+    /// Its address, `ip:port`: requests go there, and answers to it go
+    /// there whatever the source address of what they answer.
+    pub address: SocketAddr,
 }
 
 impl Default for OverlaySettings {
@@ -519,6 +568,12 @@ impl Default for OverlaySettings {
             max_drift: 15.0,
             asymmetry_bound: ConfigDuration::ZERO,
             max_age: ConfigDuration::from_secs(4),
+            node_id: None,
+            listen: SocketAddr::from(([0, 0, 0, 0], PEER_PORT)),
+            peer_poll_interval: ConfigDuration::from_secs(1),
+            fan_out: 3,
+            keys_file: None,
+            peers: Vec::new(),
         }
     }
 }
@@ -528,6 +583,12 @@ impl OverlaySettings {
     #[must_use]
     pub fn enabled(&self) -> bool {
         self.mode != OverlayMode::Off
+    }
+
+    /// Whether the peer layer runs (the overlay is on and has peers).
+    #[must_use]
+    pub fn has_peers(&self) -> bool {
+        self.enabled() && !self.peers.is_empty()
     }
 }
 
@@ -578,7 +639,14 @@ impl Config {
     pub fn parse_file(path: &Path) -> Result<Self, ConfigError> {
         let origin = path.display().to_string();
         let text = read_limited(path).map_err(|m| ConfigError::read(&origin, m))?;
-        Self::parse_str(&text, &origin)
+        let mut config = Self::parse_str(&text, &origin)?;
+        // A relative sa-file is next to the configuration file.
+        if let (Some(sa), Some(dir)) = (&config.sa_file, path.parent())
+            && sa.is_relative()
+        {
+            config.sa_file = Some(dir.join(sa));
+        }
+        Ok(config)
     }
 
     /// Deserialises `text` without the semantic checks; `origin` names it
@@ -620,7 +688,21 @@ impl Config {
     /// Every error found (with the warnings), kind
     /// [`ConfigErrorKind::Invalid`].
     pub fn validate(&self) -> Result<Vec<Diagnostic>, ConfigError> {
-        let (mut errors, mut warnings) = validate::check(self);
+        self.validate_with(true)
+    }
+
+    /// [`Config::validate`] without reading the files the configuration
+    /// names (`sa-file`): for a configuration written on one machine to
+    /// run on another, such as `statime-ctl convert`'s output.
+    ///
+    /// # Errors
+    /// As [`Config::validate`].
+    pub fn validate_offline(&self) -> Result<Vec<Diagnostic>, ConfigError> {
+        self.validate_with(false)
+    }
+
+    fn validate_with(&self, read_files: bool) -> Result<Vec<Diagnostic>, ConfigError> {
+        let (mut errors, mut warnings) = validate::check(self, read_files);
         let order = |d: &Diagnostic| (d.origin.clone(), d.position);
         errors.sort_by_key(order);
         warnings.sort_by_key(order);

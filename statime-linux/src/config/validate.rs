@@ -24,6 +24,8 @@ const IFNAMSIZ: usize = 16;
 
 struct Checker<'a> {
     config: &'a Config,
+    /// Read the files the configuration names (`sa-file`).
+    read_files: bool,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
@@ -76,14 +78,16 @@ impl Checker<'_> {
 }
 
 /// Runs every check; returns (errors, warnings).
-pub(crate) fn check(config: &Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut c = Checker {
         config,
+        read_files,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
     instance(&mut c);
     ports(&mut c);
+    authentication(&mut c);
     servo(&mut c);
     clock(&mut c);
     logging_and_observability(&mut c);
@@ -227,6 +231,13 @@ fn instance(c: &mut Checker<'_>) {
     }
     if !cfg.two_step {
         for (i, p) in cfg.ports.iter().enumerate() {
+            if p.spp.is_some() {
+                c.error(
+                    &format!("port[{i}].spp"),
+                    "two-step = false (one-step) cannot be authenticated: the NIC rewrites \
+                     the Sync after its ICV was computed; set two-step = true",
+                );
+            }
             if p.timestamping == Timestamping::Software {
                 c.error(
                     &format!("port[{i}].timestamping"),
@@ -234,6 +245,61 @@ fn instance(c: &mut Checker<'_>) {
                      inserts into Sync; set timestamping = \"hardware\" or two-step = true",
                 );
             }
+        }
+    }
+}
+
+/// `sa-file`, `spp` and `active-key-id`: the file parses, every port's
+/// association is in it and has the port's key.
+fn authentication(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    let sas = match &cfg.sa_file {
+        Some(_) if !c.read_files => None,
+        Some(path) => match super::sa_file::load(path) {
+            Ok(sas) => Some(sas),
+            Err(e) => {
+                c.error("sa-file", e.to_string());
+                None
+            }
+        },
+        None => None,
+    };
+    for (i, p) in cfg.ports.iter().enumerate() {
+        let k = |name: &str| format!("port[{i}].{name}");
+        let Some(spp) = p.spp else {
+            c.unused(
+                &k("active-key-id"),
+                "without spp (the port does not authenticate)",
+            );
+            continue;
+        };
+        if p.active_key_id == 0 {
+            c.error(
+                &k("active-key-id"),
+                "must be 1 or more (keyID 0 is not a key)",
+            );
+        }
+        match (&cfg.sa_file, &sas) {
+            (None, _) => c.error(
+                &k("spp"),
+                "needs sa-file = \"PATH\": the security associations (linuxptp sa_file format)",
+            ),
+            (Some(path), Some(sas)) => match sas.iter().find(|s| s.spp == spp) {
+                None => c.error(
+                    &k("spp"),
+                    format!("spp {spp} is not in sa-file {}", path.display()),
+                ),
+                Some(sa) if p.active_key_id != 0 && sa.key(p.active_key_id).is_none() => c.error(
+                    &k("active-key-id"),
+                    format!(
+                        "key {} is not in spp {spp} of sa-file {}",
+                        p.active_key_id,
+                        path.display()
+                    ),
+                ),
+                Some(_) => {}
+            },
+            (Some(_), None) => {} // the file's own error is reported, or not read
         }
     }
 }
@@ -690,6 +756,12 @@ fn overlay(c: &mut Checker<'_>) {
                 "has no effect with overlay mode \"off\" (set mode = \"guarded\" or \"monitor\")",
             );
         }
+        if !o.peers.is_empty() {
+            c.warn(
+                "overlay.peer",
+                "has no effect with overlay mode \"off\" (set mode = \"guarded\" or \"monitor\")",
+            );
+        }
         return;
     }
     let mut all = vec![domain];
@@ -714,19 +786,19 @@ fn overlay(c: &mut Checker<'_>) {
         );
     }
     let need = 2 * usize::from(o.faults) + 1;
+    let sources = all.len() + o.peers.len();
     if o.faults == 0 {
         c.warn(
             "overlay.faults",
             "0 tolerates no faulty source: any one source can move the clock",
         );
-    } else if all.len() < need {
+    } else if sources < need {
         c.error(
             "overlay.faults",
             format!(
-                "tolerating {} faulty sources needs at least {need} (2f + 1); `domain` and \
-                 overlay.domains give {}",
+                "tolerating {} faulty sources needs at least {need} (2f + 1); `domain`, \
+                 overlay.domains and the overlay peers give {sources}",
                 o.faults,
-                all.len()
             ),
         );
     }
@@ -743,11 +815,112 @@ fn overlay(c: &mut Checker<'_>) {
             format!("must be positive, not {}", o.max_age),
         );
     }
-    if !c.config.slave_only {
+    // A reference clock (a grandmaster with a primary reference) may take
+    // part in the peer layer in monitor mode: it serves time and states
+    // its own accuracy to its peers, and steers nothing.
+    let reference_peer = o.mode == super::OverlayMode::Monitor && !o.peers.is_empty();
+    if !c.config.slave_only && !reference_peer {
         c.error(
             "overlay.mode",
             "the overlay steers a slave: set slave-only = true (a clock that cross-checks its \
-             masters does not serve time itself yet)",
+             masters does not serve time itself yet; a grandmaster may only be an overlay peer \
+             in monitor mode)",
         );
+    }
+    peers(c);
+}
+
+/// `[[overlay.peer]]` and the peer layer's keys (overlay enabled).
+fn peers(c: &mut Checker<'_>) {
+    let o = &c.config.overlay;
+    if o.peers.is_empty() {
+        for key in [
+            "overlay.node-id",
+            "overlay.listen",
+            "overlay.peer-poll-interval",
+            "overlay.fan-out",
+            "overlay.keys-file",
+        ] {
+            c.unused(key, "without [[overlay.peer]]");
+        }
+        return;
+    }
+    if o.node_id.is_none() {
+        c.error(
+            "overlay.node-id",
+            "is required with [[overlay.peer]]: the id this node signs and is addressed with",
+        );
+    }
+    match &o.keys_file {
+        None => c.error(
+            "overlay.keys-file",
+            "is required with [[overlay.peer]]: the keys shared with each peer",
+        ),
+        Some(p) if p.as_os_str().is_empty() => c.error("overlay.keys-file", "empty path"),
+        Some(_) => {}
+    }
+    if o.listen.port() == 0 {
+        c.error(
+            "overlay.listen",
+            "port 0: peers address this node at a fixed port (the default is 3190)",
+        );
+    }
+    if o.peer_poll_interval.as_nanos() < 10_000_000 {
+        c.error(
+            "overlay.peer-poll-interval",
+            format!("must be at least 10 ms, not {}", o.peer_poll_interval),
+        );
+    }
+    if o.fan_out == 0 {
+        c.error("overlay.fan-out", "must be at least 1");
+    }
+    // Every peer is measured once per ceil(n / k) rounds: max-age must
+    // cover that or peers age out between their measurements.
+    let k = o.fan_out.clamp(1, o.peers.len());
+    let rounds = o.peers.len().div_ceil(k);
+    let cycle = i128::from(o.peer_poll_interval.as_nanos()) * rounds as i128;
+    if o.peer_poll_interval.as_nanos() > 0 && i128::from(o.max_age.as_nanos()) <= cycle {
+        c.error(
+            "overlay.max-age",
+            format!(
+                "{} is not longer than the {} rounds of {} it takes to measure each of the {} \
+                 peers with fan-out {k}: peers would age out between their measurements",
+                o.max_age,
+                rounds,
+                o.peer_poll_interval,
+                o.peers.len()
+            ),
+        );
+    }
+    let mut seen: Vec<u64> = Vec::new();
+    for (i, p) in o.peers.iter().enumerate() {
+        if Some(p.id) == o.node_id {
+            c.error(
+                &format!("overlay.peer[{i}].id"),
+                format!("{} is this node's own node-id", p.id),
+            );
+        }
+        if seen.contains(&p.id) {
+            c.error(
+                &format!("overlay.peer[{i}].id"),
+                format!("peer {} is listed twice", p.id),
+            );
+        }
+        seen.push(p.id);
+        if p.address.is_ipv4() != o.listen.is_ipv4() {
+            c.error(
+                &format!("overlay.peer[{i}].address"),
+                format!(
+                    "{} is not of the address family of overlay.listen ({})",
+                    p.address, o.listen
+                ),
+            );
+        }
+        if p.address.port() == 0 || p.address.ip().is_unspecified() {
+            c.error(
+                &format!("overlay.peer[{i}].address"),
+                format!("{} cannot be sent to: give the peer's ip:port", p.address),
+            );
+        }
     }
 }

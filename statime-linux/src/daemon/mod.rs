@@ -1,10 +1,12 @@
 //! The daemon `statime`: the data plane (one thread, one poll(2) loop over
 //! every socket, error queue and timer), its clock, its logs.
 
+pub mod auth;
 pub mod clock;
 pub mod log;
 pub mod management;
 pub mod overlay;
+pub mod peers;
 pub mod ptp4l_log;
 pub mod publish;
 mod run;

@@ -3,7 +3,10 @@
 //! and the rule deciding which instance's samples may steer the clock.
 //!
 //! Instance index 0 is the top-level `domain` (the one management answers
-//! for); index `k >= 1` is `[overlay] domains[k - 1]`.
+//! for); index `k >= 1` is `[overlay] domains[k - 1]`. Overlay peers
+//! (`[[overlay.peer]]`, driven by [`super::peers`]) are sources too, named
+//! by their node id: they are intersected and judged like the domains, but
+//! never selected, so the servo follows PTP domains only.
 
 use bft_overlay::{
     BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, Round, SourceSample,
@@ -26,6 +29,16 @@ pub struct Extra {
     pub instance: PtpInstance<MAX_PORTS>,
 }
 
+/// A source of the guard: a PTP instance (by index) or an overlay peer
+/// (by node id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceId {
+    /// The master of instance `k`'s domain.
+    Domain(usize),
+    /// The overlay peer with this node id.
+    Peer(u64),
+}
+
 /// The overlay state of a daemon.
 pub struct Overlay {
     mode: OverlayMode,
@@ -33,11 +46,11 @@ pub struct Overlay {
     domains: Vec<u8>,
     /// The instances of the extra domains.
     pub extra: Vec<Extra>,
-    guard: Guard<usize>,
+    guard: Guard<SourceId>,
     /// An instance gave whole E2E exchanges (their own path delay bounds
     /// the offset exactly); its per-Sync samples are then not used.
     exchanges_seen: Vec<bool>,
-    last: Option<Round<usize>>,
+    last: Option<Round<SourceId>>,
     /// `[overlay] max-age`, ns.
     max_age_ns: u64,
     /// Samples not passed to the servo because their source was not the
@@ -53,10 +66,6 @@ pub struct Said {
     /// In guarded mode the guard stopped following anyone this round: the
     /// clock must hold over (no sample steers it until one is selected).
     pub hold: bool,
-}
-
-fn name(domain: u8) -> String {
-    format!("domain {domain}")
 }
 
 impl Overlay {
@@ -89,7 +98,7 @@ impl Overlay {
             .collect();
         let mut domains = vec![config.domain];
         domains.extend(extra.iter().map(|e| e.domain));
-        let guard = Guard::new(GuardConfig {
+        let mut guard = Guard::new(GuardConfig {
             faults: usize::from(o.faults),
             assumptions: BoundAssumptions {
                 asymmetry_ns: o.asymmetry_bound.as_nanos().unsigned_abs(),
@@ -101,6 +110,8 @@ impl Overlay {
             // a much narrower one.
             switch_below_percent: 25,
         });
+        // The servo takes samples from PTP instances only: peers cross-check.
+        guard.set_followable(|id| matches!(id, SourceId::Domain(_)));
         Some(Self {
             mode: o.mode,
             exchanges_seen: vec![false; domains.len()],
@@ -176,8 +187,24 @@ impl Overlay {
             advertised_error_ns: clock_accuracy_ns(accuracy).unwrap_or(0),
             measured_at_ns: measured_at(now_ns, local_now, m.ingress, self.max_age_ns),
         };
-        self.guard.observe(k, sample);
+        self.guard.observe(SourceId::Domain(k), sample);
         true
+    }
+
+    /// Record a measurement of overlay peer `peer` (from the peer layer,
+    /// already dated on the monotonic time line).
+    pub fn observe_peer(&mut self, peer: u64, sample: SourceSample) {
+        self.guard.observe(SourceId::Peer(peer), sample);
+    }
+
+    /// The name of a source in logs and the snapshot: `domain D` or
+    /// `peer N`.
+    #[must_use]
+    pub fn name(&self, id: SourceId) -> String {
+        match id {
+            SourceId::Domain(k) => format!("domain {}", self.domain(k)),
+            SourceId::Peer(p) => format!("peer {p}"),
+        }
     }
 
     /// The servo now applies `ppb` (from `now_ns` on): the guard widens
@@ -194,12 +221,11 @@ impl Overlay {
         let mut said = Said::default();
         for ev in &round.events {
             let line = match *ev {
-                Event::BecameFalseticker { id, reason, .. } => format!(
-                    "overlay: {} is a falseticker: {reason}",
-                    name(self.domain(id))
-                ),
+                Event::BecameFalseticker { id, reason, .. } => {
+                    format!("overlay: {} is a falseticker: {reason}", self.name(id))
+                }
                 Event::BecameTruechimer { id, .. } => {
-                    format!("overlay: {} is a truechimer", name(self.domain(id)))
+                    format!("overlay: {} is a truechimer", self.name(id))
                 }
             };
             said.lines.push(line);
@@ -209,7 +235,7 @@ impl Overlay {
             && matches!(round.switched, Some(Some(_)));
         if let Some(from) = round.switched {
             let describe =
-                |s: Option<usize>| s.map_or_else(|| "nobody".to_owned(), |k| name(self.domain(k)));
+                |s: Option<SourceId>| s.map_or_else(|| "nobody".to_owned(), |k| self.name(k));
             said.lines.push(format!(
                 "overlay: following {} instead of {} ({} switches)",
                 describe(round.selected),
@@ -217,7 +243,7 @@ impl Overlay {
                 self.guard.switches()
             ));
         }
-        let lost = |r: &Round<usize>| r.status != GuardStatus::Agreement;
+        let lost = |r: &Round<SourceId>| r.status != GuardStatus::Agreement;
         if lost(&round) && !self.last.as_ref().is_some_and(lost) {
             said.lines.push(format!(
                 "overlay: no quorum ({}): holding over",
@@ -233,7 +259,7 @@ impl Overlay {
     pub fn steers(&self, k: usize) -> bool {
         match self.mode {
             OverlayMode::Off | OverlayMode::Monitor => k == 0,
-            OverlayMode::Guarded => self.guard.selected() == Some(k),
+            OverlayMode::Guarded => self.guard.selected() == Some(SourceId::Domain(k)),
         }
     }
 
@@ -250,7 +276,7 @@ impl Overlay {
             .as_ref()?
             .sources
             .iter()
-            .find(|s| s.id == k)?
+            .find(|s| s.id == SourceId::Domain(k))?
             .verdict
             .map(|v| v.is_truechimer())
     }
@@ -278,7 +304,7 @@ impl Overlay {
             .sources
             .iter()
             .map(|s| SourceView {
-                name: name(self.domain(s.id)),
+                name: self.name(s.id),
                 state: match s.verdict {
                     Some(v) if v.is_truechimer() => "truechimer",
                     Some(_) => "falseticker",
@@ -293,12 +319,13 @@ impl Overlay {
             status: status_text(r.status),
             mode: mode_name(self.mode).into(),
             sources,
-            selected: r.selected.map(|k| name(self.domain(k))),
+            selected: r.selected.map(|k| self.name(k)),
             switches: self.guard.switches(),
             withheld: self.withheld,
             intersection_s: r
                 .intersection
                 .map(|x| (x.lower() as f64 / 1e9, x.upper() as f64 / 1e9)),
+            peers: None,
         }
     }
 }

@@ -14,10 +14,12 @@ use statime::time::{Duration, Instant};
 use statime::wire::ClockIdentity;
 use statime::wire::tlv::PortState;
 
+use super::auth::{self, PortAuth};
 use super::clock::DaemonClock;
 use super::log::{Logger, Severity};
 use super::management::{self, Management};
 use super::overlay::Overlay;
+use super::peers::{PeerOutput, Peers};
 use super::ptp4l_log::{
     Summary, best_master_line, grand_master_line, local_best_master_line, sample_line, state_line,
     transition_event,
@@ -33,6 +35,8 @@ use crate::observe::{ControlPlane, ControlSettings};
 
 /// Poll tag of the management socket among the port indices.
 const MGMT_FD: usize = usize::MAX;
+/// Poll tag of the overlay peer socket.
+const PEER_FD: usize = usize::MAX - 1;
 
 /// The most ports one instance runs (a boundary clock with 8 ports).
 pub const MAX_PORTS: usize = 8;
@@ -50,7 +54,7 @@ const ERROR_LOG_PERIOD: Duration = Duration::from_secs(10);
 /// At most one log line per period for a repeating condition; the ones in
 /// between are counted and the count is told on the next line.
 #[derive(Clone, Copy, Debug, Default)]
-struct Throttle {
+pub(super) struct Throttle {
     next: Option<Instant>,
     suppressed: u64,
 }
@@ -68,7 +72,7 @@ impl Throttle {
     }
 
     /// `text`, with the count of lines left out before it, if allowed now.
-    fn line(&mut self, now: Instant, text: &str) -> Option<String> {
+    pub(super) fn line(&mut self, now: Instant, text: &str) -> Option<String> {
         self.admit(now, ERROR_LOG_PERIOD).map(|n| {
             if n == 0 {
                 text.to_owned()
@@ -185,6 +189,10 @@ struct PortIo {
     recv_errors: Throttle,
     /// Rate limit of "cannot open the sockets again" lines.
     reopen_errors: Throttle,
+    /// `spp`: the AUTHENTICATION TLV on everything sent and received.
+    auth: Option<PortAuth>,
+    /// Rate limit of "refused an unauthenticated message" lines.
+    auth_errors: Throttle,
 }
 
 impl PortIo {
@@ -212,6 +220,8 @@ pub struct Daemon {
     instance: PtpInstance<MAX_PORTS>,
     /// `[overlay]`: the other domains' instances and the guard.
     overlay: Option<Overlay>,
+    /// `[[overlay.peer]]`: the peer layer's socket and node.
+    peers: Option<Peers>,
     ports: Vec<PortIo>,
     clock: DaemonClock,
     steering: Steering,
@@ -338,7 +348,33 @@ impl Daemon {
         };
         let mut ports = Vec::new();
         let mut phc_index = None;
+        let sas = match &config.sa_file {
+            Some(path) => crate::config::sa_file::load(path)
+                .map_err(|e| DaemonError::Config(e.to_string()))?,
+            None => Vec::new(),
+        };
         for (i, p) in config.ports.iter().enumerate().take(MAX_PORTS) {
+            let auth = match p.spp {
+                Some(spp) => {
+                    let sa = sas.iter().find(|s| s.spp == spp).cloned().ok_or_else(|| {
+                        DaemonError::Config(format!(
+                            "port {} ({}): spp {spp} is not in the sa-file",
+                            i + 1,
+                            p.interface
+                        ))
+                    })?;
+                    if sa.key(p.active_key_id).is_none() {
+                        return Err(DaemonError::Config(format!(
+                            "port {} ({}): active-key-id {} is not in spp {spp} of the sa-file",
+                            i + 1,
+                            p.interface,
+                            p.active_key_id
+                        )));
+                    }
+                    Some(PortAuth::new(sa, p.active_key_id))
+                }
+                None => None,
+            };
             let mode = match p.timestamping {
                 Timestamping::Hardware => net::TimestampingMode::Hardware,
                 Timestamping::Software => net::TimestampingMode::Software,
@@ -362,6 +398,8 @@ impl Daemon {
                 send_errors: Throttle::default(),
                 recv_errors: Throttle::default(),
                 reopen_errors: Throttle::default(),
+                auth,
+                auth_errors: Throttle::default(),
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
@@ -452,9 +490,16 @@ impl Daemon {
         };
         let summary_interval = (config.logging.summary_interval > 0)
             .then(|| statime::datasets::log_interval_duration(config.logging.summary_interval));
-        Ok(Self {
+        let (peers, peer_warnings) = match overlay {
+            Some(_) => {
+                Peers::open(config, &clock)?.map_or((None, Vec::new()), |(p, w)| (Some(p), w))
+            }
+            None => (None, Vec::new()),
+        };
+        let mut daemon = Self {
             instance,
             overlay,
+            peers,
             ports,
             clock,
             steering,
@@ -478,7 +523,11 @@ impl Daemon {
             poll_set_changed: true,
             clock_faults: ClockFaults::default(),
             system_sync_errors: Throttle::default(),
-        })
+        };
+        for w in peer_warnings {
+            daemon.warn(&w);
+        }
+        Ok(daemon)
     }
 
     /// Log `text` at info (what ptp4l logs at LOG_INFO).
@@ -545,6 +594,9 @@ impl Daemon {
                     }
                 }
             }
+            if let Some(p) = &self.peers {
+                deadline = deadline.min(p.deadline());
+            }
             deadline = deadline
                 .min(now + Duration::from_secs(1))
                 .min(self.next_link_check);
@@ -567,6 +619,10 @@ impl Daemon {
             );
             touched.dedup();
             for &i in &touched {
+                if i == PEER_FD {
+                    self.drain_peers(&mut buf);
+                    continue;
+                }
                 if i == MGMT_FD {
                     let forwards = self.mgmt.serve_socket(&mut self.instance);
                     for f in forwards {
@@ -583,6 +639,7 @@ impl Daemon {
                     x.instance.handle_timeout(now);
                 }
             }
+            self.poll_peers(now);
             self.after_input()?;
             self.periodic(monotonic_now());
         }
@@ -598,6 +655,7 @@ impl Daemon {
             .filter(|(_, p)| p.down_since.is_none())
             .flat_map(|(i, p)| p.sockets.sockets().map(move |s| (i, s.as_raw_fd())))
             .chain(self.mgmt.fd().map(|fd| (MGMT_FD, fd)))
+            .chain(self.peers.as_ref().map(|p| (PEER_FD, p.fd())))
             .collect()
     }
 
@@ -748,6 +806,22 @@ impl Daemon {
                 .and_then(|k| self.clock.to_ptp(k))
                 .map(|t| t - ingress);
             let data = buf.get(..r.len).unwrap_or_default();
+            // Authentication first: what fails it never reaches the
+            // protocol (counted by reason, logged at most every 10 s).
+            if let Some(port) = self.ports.get_mut(i)
+                && let Some(a) = port.auth.as_mut()
+                && let Err(e) = a.check(data)
+            {
+                let spp = a.spp();
+                let text = format!(
+                    "{}: dropped a message that failed authentication (spp {spp}): {e}",
+                    port.label()
+                );
+                if let Some(l) = port.auth_errors.line(now, &text) {
+                    self.warn(&l);
+                }
+                continue;
+            }
             // Bad input is counted by the port and dropped; with an overlay
             // each domain's messages go to that domain's instance.
             let k = self.overlay.as_ref().map_or(0, |o| o.route(data));
@@ -776,10 +850,12 @@ impl Daemon {
         let receiver = port.identity();
         let data = buf.get(..len).unwrap_or_default();
         let answers = self.mgmt.answers(&mut self.instance, data, receiver);
+        let mut scratch = [0u8; 1500];
         for a in answers {
-            if let Some(p) = self.ports.get(i)
+            if let Some(p) = self.ports.get_mut(i)
                 && p.down_since.is_none()
-                && let Err(e) = p.sockets.send(&a, Destination::Primary, false)
+                && let Some(out) = auth::outgoing(p.auth.as_mut(), &a, &mut scratch)
+                && let Err(e) = p.sockets.send(out, Destination::Primary, false)
             {
                 self.port_error(i, true, &e);
             }
@@ -788,10 +864,12 @@ impl Daemon {
 
     /// Send a forwarded management message on the ports its plan names.
     fn send_forward(&mut self, f: &management::Forward) {
+        let mut scratch = [0u8; 1500];
         for i in f.plan.port_indices() {
-            if let Some(p) = self.ports.get(i)
+            if let Some(p) = self.ports.get_mut(i)
                 && p.down_since.is_none()
-                && let Err(e) = p.sockets.send(&f.data, Destination::Primary, false)
+                && let Some(out) = auth::outgoing(p.auth.as_mut(), &f.data, &mut scratch)
+                && let Err(e) = p.sockets.send(out, Destination::Primary, false)
             {
                 self.port_error(i, true, &e);
             }
@@ -834,7 +912,15 @@ impl Daemon {
                     port.dropped = port.dropped.saturating_add(1);
                     continue;
                 }
-                let data = buf.get(..t.len).unwrap_or_default();
+                let len = match port.auth.as_mut() {
+                    Some(a) => match a.sign(&mut buf, t.len) {
+                        Ok(len) => len,
+                        // Counted; the message is lost as on the wire.
+                        Err(_) => continue,
+                    },
+                    None => t.len,
+                };
+                let data = buf.get(..len).unwrap_or_default();
                 match port.sockets.send(data, t.destination, t.event) {
                     Ok(out) => {
                         if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
@@ -879,25 +965,7 @@ impl Daemon {
             let now_ns = now.nanos();
             let local_now = self.clock.now().ok();
             if o.observe(k, &e, accuracy, now_ns, local_now) {
-                let said = o.evaluate(now_ns);
-                let interval = o.published_interval();
-                for l in said.lines {
-                    self.line(&l);
-                }
-                if said.hold {
-                    match self.steering.holdover(&mut self.clock) {
-                        Ok(ppb) => self.line(&format!(
-                            "overlay: clock in holdover at {ppb:+.0} ppb until a source is selected"
-                        )),
-                        Err(e) => {
-                            if let Some(l) = self.clock_faults.note(now, "hold the clock over", &e)
-                            {
-                                self.warn(&l);
-                            }
-                        }
-                    }
-                }
-                self.publish_intersection(interval);
+                self.overlay_round(now);
             }
         }
         let steers = self.overlay.as_ref().is_none_or(|o| o.steers(k));
@@ -932,6 +1000,9 @@ impl Daemon {
             if r.stepped {
                 // Every other instance's time base moved with the clock.
                 o.clock_stepped();
+                if let Some(p) = self.peers.as_mut() {
+                    p.clock_stepped(&self.clock);
+                }
                 for (j, x) in o.extra.iter_mut().enumerate() {
                     if j + 1 != k {
                         x.instance.clock_stepped();
@@ -961,6 +1032,89 @@ impl Daemon {
         }
         self.log_event(k, &e, report);
         Ok(())
+    }
+
+    /// One round of the guard after a new sample (of a domain or a peer):
+    /// log its verdicts, hold the clock over when it lost its selection,
+    /// publish the intersection and state it to the overlay peers.
+    fn overlay_round(&mut self, now: Instant) {
+        let Some(o) = self.overlay.as_mut() else {
+            return;
+        };
+        let said = o.evaluate(now.nanos());
+        let interval = o.published_interval();
+        for l in said.lines {
+            self.line(&l);
+        }
+        if said.hold {
+            match self.steering.holdover(&mut self.clock) {
+                Ok(ppb) => self.line(&format!(
+                    "overlay: clock in holdover at {ppb:+.0} ppb until a source is selected"
+                )),
+                Err(e) => {
+                    if let Some(l) = self.clock_faults.note(now, "hold the clock over", &e) {
+                        self.warn(&l);
+                    }
+                }
+            }
+        }
+        self.publish_intersection(interval);
+        if let Some(p) = self.peers.as_mut() {
+            p.round(&self.clock, interval);
+        }
+    }
+
+    /// The accuracy this node states to its peers as a grandmaster with a
+    /// primary reference: its top-level instance follows nobody, its
+    /// clockClass is 6, 7, 13 or 14 (IEEE 1588-2019 table 4: synchronized
+    /// to, or in holdover within specification of, a primary reference)
+    /// and its clockAccuracy is known; `None` otherwise.
+    fn reference_accuracy(&self) -> Option<u64> {
+        let ds = self.instance.data_sets();
+        let q = ds.default.effective_clock_quality();
+        let grandmaster = ds.parent.grandmaster_identity == ds.default.clock_identity;
+        (grandmaster && matches!(q.clock_class, 6 | 7 | 13 | 14))
+            .then(|| bft_overlay::clock_accuracy_ns(u8::from(q.clock_accuracy)))
+            .flatten()
+    }
+
+    /// The peer socket is readable (or has transmit stamps).
+    fn drain_peers(&mut self, buf: &mut [u8]) {
+        let reference = self.reference_accuracy();
+        let Some(p) = self.peers.as_mut() else {
+            return;
+        };
+        p.reference_ns = reference;
+        let out = p.drain(&self.clock, buf);
+        self.peer_output(out);
+    }
+
+    /// The peer layer's timers, when due.
+    fn poll_peers(&mut self, now: Instant) {
+        let reference = self.reference_accuracy();
+        let Some(p) = self.peers.as_mut().filter(|p| p.deadline() <= now) else {
+            return;
+        };
+        p.reference_ns = reference;
+        let out = p.poll(&self.clock);
+        self.peer_output(out);
+    }
+
+    /// Peer samples to the guard (a round each batch), warnings to the log.
+    fn peer_output(&mut self, out: PeerOutput) {
+        for w in &out.warnings {
+            self.warn(w);
+        }
+        if out.samples.is_empty() {
+            return;
+        }
+        if let Some(o) = self.overlay.as_mut() {
+            for &(peer, sample) in &out.samples {
+                o.observe_peer(peer, sample);
+            }
+        }
+        self.overlay_round(monotonic_now());
+        self.snapshot_dirty = true;
     }
 
     /// Publish the overlay's intersection (`None`: no agreement, Unknown).
@@ -1010,7 +1164,18 @@ impl Daemon {
             .ports()
             .iter()
             .zip(&self.ports)
-            .map(|(port, io)| PortView::of(port, &io.interface, domain))
+            .map(|(port, io)| {
+                let mut v = PortView::of(port, &io.interface, domain);
+                if let Some(a) = &io.auth {
+                    v.counters.authenticated = a.verified;
+                    v.counters.unauthenticated = a
+                        .rejected_by_reason()
+                        .into_iter()
+                        .map(|(k, n)| (k.to_owned(), n))
+                        .collect();
+                }
+                v
+            })
             .collect();
         if let Some(o) = &self.overlay {
             for x in &o.extra {
@@ -1023,6 +1188,7 @@ impl Daemon {
                 );
             }
             s.overlay = o.view();
+            s.overlay.peers = self.peers.as_ref().map(Peers::view);
         }
         s.true_error_s = self.clock.true_error().map(Duration::secs_f64);
         // The servo's state as it is now, not as of its last sample: a

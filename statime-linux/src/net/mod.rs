@@ -50,6 +50,7 @@
 mod cmsg;
 mod error;
 pub mod link;
+mod peer;
 mod socket;
 mod sys;
 mod timestamping;
@@ -61,6 +62,7 @@ use statime::time::Time;
 
 pub use error::NetError;
 pub use link::LinkState;
+pub use peer::{PeerDatagram, PeerSocket};
 pub use socket::{PortSockets, PtpSocket, Readiness, SocketRole};
 pub use timestamping::{
     HwTimestampConfig, TimestampSource, TimestampingMode, TsInfo, so_timestamping_flags,

@@ -157,7 +157,7 @@ fn raw_to_time(ts: RawTs) -> Option<Time> {
 
 /// The timestamp of a parsed record: the raw hardware slot when present,
 /// else the software slot.
-fn pick(parsed: &Parsed) -> Option<KernelTimestamp> {
+pub(super) fn pick(parsed: &Parsed) -> Option<KernelTimestamp> {
     if let Some(time) = parsed.hardware.and_then(raw_to_time) {
         return Some(KernelTimestamp {
             time,

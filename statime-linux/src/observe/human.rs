@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::snapshot::{OverlayView, Snapshot};
+use super::snapshot::{OverlayView, PeersView, Snapshot};
 
 /// Nanoseconds with a sign, or `-` when unknown.
 fn ns(v: Option<f64>) -> String {
@@ -110,6 +110,9 @@ pub fn summary(s: &Snapshot) -> String {
             let _ = write!(o, "\n  intersection [{}, {}]", ns(Some(lo)), ns(Some(hi)));
         }
     }
+    if let Some(p) = &ov.peers {
+        let _ = write!(o, "\n  peers    {}", peers_line(p));
+    }
     for src in &s.overlay.sources {
         let _ = write!(
             o,
@@ -178,7 +181,39 @@ pub fn overlay_table(ov: &OverlayView) -> String {
         ov.switches,
         ov.withheld
     );
+    if let Some(p) = &ov.peers {
+        let _ = writeln!(o, "peers: {}", peers_line(p));
+    }
     o
+}
+
+/// The peer layer in one line: who this node is, what it tells its peers,
+/// and what it counted.
+fn peers_line(p: &PeersView) -> String {
+    let own = match p.own_bound_s {
+        Some(b) => format!("{} +/-{:.0} ns ({})", p.own_status, b * 1e9, p.own_basis),
+        None => p.own_status.clone(),
+    };
+    let reasons = if p.drops.is_empty() {
+        String::new()
+    } else {
+        let r: Vec<String> = p.drops.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!(" ({})", r.join(", "))
+    };
+    format!(
+        "node {} on {}, {} peers, states {own}; {} requests, {} responses, {} accepted, \
+         {} samples, {} lost, {} dropped{reasons}, {} HLC rejected",
+        p.node_id,
+        p.listen,
+        p.peers,
+        p.requests_sent,
+        p.responses_sent,
+        p.accepted,
+        p.samples,
+        p.lost,
+        p.dropped,
+        p.hlc_rejected
+    )
 }
 
 #[cfg(test)]
@@ -209,6 +244,7 @@ mod tests {
             switches: 1,
             withheld: 40,
             intersection_s: Some((-10e-6, 12e-6)),
+            peers: None,
         };
         let t = overlay_table(&ov);
         let lines: Vec<&str> = t.lines().collect();

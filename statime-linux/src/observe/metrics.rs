@@ -167,6 +167,7 @@ pub fn render(s: &Snapshot) -> String {
     let malformed = CounterFamily::default();
     let tx_timeouts = CounterFamily::default();
     let faults = CounterFamily::default();
+    let unauthenticated = CounterFamily::default();
     for p in &s.ports {
         let l = port_labels(p.number, &p.interface);
         state
@@ -201,6 +202,11 @@ pub fn render(s: &Snapshot) -> String {
             .get_or_create(&l)
             .inc_by(c.tx_timestamp_timeouts);
         faults.get_or_create(&l).inc_by(c.faults);
+        for (reason, &n) in &c.unauthenticated {
+            unauthenticated
+                .get_or_create(&with(l.clone(), "reason", reason.clone()))
+                .inc_by(n);
+        }
     }
     r.register(
         "port_state",
@@ -230,6 +236,11 @@ pub fn render(s: &Snapshot) -> String {
         tx_timeouts,
     );
     r.register("port_faults", "Times a port went FAULTY", faults);
+    r.register(
+        "messages_unauthenticated",
+        "Messages dropped because their AUTHENTICATION TLV was missing or wrong (ports with spp), by reason",
+        unauthenticated,
+    );
 
     let sources = GaugeFamily::default();
     for src in &s.overlay.sources {
@@ -245,6 +256,67 @@ pub fn render(s: &Snapshot) -> String {
         "1 for each overlay source in the state its label names (truechimer, falseticker, quarantined)",
         sources,
     );
+
+    if let Some(p) = &s.overlay.peers {
+        let datagrams = CounterFamily::default();
+        for (kind, v) in [
+            ("request", p.requests_sent),
+            ("response", p.responses_sent),
+            ("follow-up", p.follow_ups_sent),
+        ] {
+            datagrams
+                .get_or_create(&vec![("type", kind.to_owned())])
+                .inc_by(v);
+        }
+        r.register(
+            "overlay_peer_datagrams_sent",
+            "Datagrams the overlay peer layer sent, by type",
+            datagrams,
+        );
+        let dropped = CounterFamily::default();
+        for (reason, &v) in &p.drops {
+            dropped
+                .get_or_create(&vec![("reason", reason.clone())])
+                .inc_by(v);
+        }
+        r.register(
+            "overlay_peer_datagrams_dropped",
+            "Datagrams received on the overlay peer socket and dropped, by reason (bad-mac, duplicate, unknown-peer ...)",
+            dropped,
+        );
+        for (name, help, v) in [
+            (
+                "overlay_peer_datagrams_accepted",
+                "Peer datagrams that authenticated and were fresh",
+                p.accepted,
+            ),
+            (
+                "overlay_peer_samples",
+                "Peer measurements given to the guard",
+                p.samples,
+            ),
+            (
+                "overlay_peer_exchanges_lost",
+                "Requests to peers that got no response in time",
+                p.lost,
+            ),
+            (
+                "overlay_peer_hlc_rejected",
+                "Peer HLC timestamps rejected as too far ahead",
+                p.hlc_rejected,
+            ),
+        ] {
+            let c: Counter<u64> = Counter::default();
+            c.inc_by(v);
+            r.register(name, help, c);
+        }
+        gauge(
+            r,
+            "overlay_peer_own_bound_seconds",
+            "Half-width of the bound this node states to its peers (NaN: unknown)",
+            p.own_bound_s.unwrap_or(f64::NAN),
+        );
+    }
 
     let mut out = String::new();
     // Writing into a String cannot fail.

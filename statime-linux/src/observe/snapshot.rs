@@ -187,6 +187,13 @@ pub struct CountersView {
     pub events_dropped: u64,
     /// Times the port went FAULTY.
     pub faults: u64,
+    /// With `spp`: messages accepted after authentication.
+    #[serde(default)]
+    pub authenticated: u64,
+    /// With `spp`: messages dropped because authentication failed, by
+    /// reason (`missing`, `bad_icv`, `replayed`, `unknown_key`, ...).
+    #[serde(default)]
+    pub unauthenticated: BTreeMap<String, u64>,
 }
 
 /// The servo.
@@ -241,6 +248,52 @@ pub struct OverlayView {
     /// The intersection, relative to the local clock: (lower, upper),
     /// seconds; `None` without agreement.
     pub intersection_s: Option<(f64, f64)>,
+    /// The peer layer, when `[[overlay.peer]]` are configured.
+    #[serde(default)]
+    pub peers: Option<PeersView>,
+}
+
+/// The overlay peer layer: this node's part and its counters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeersView {
+    /// This node's id.
+    pub node_id: u64,
+    /// The address the peer socket listens on.
+    pub listen: String,
+    /// Configured peers.
+    pub peers: usize,
+    /// What this node tells its peers of its own time: `synchronized` or
+    /// `unknown`.
+    pub own_status: String,
+    /// Where that comes from: `intersection` (the guard's), `reference`
+    /// (a grandmaster stating its clockAccuracy) or `none`.
+    pub own_basis: String,
+    /// Half-width of the bound this node states, seconds, when known.
+    pub own_bound_s: Option<f64>,
+    /// Requests sent.
+    pub requests_sent: u64,
+    /// Responses sent.
+    pub responses_sent: u64,
+    /// Follow-ups (precise transmit stamps) sent.
+    pub follow_ups_sent: u64,
+    /// Datagrams that authenticated and were fresh.
+    pub accepted: u64,
+    /// Samples given to the guard (refinements included).
+    pub samples: u64,
+    /// Requests that got no response in time.
+    pub lost: u64,
+    /// Responses from peers that stated no usable bound.
+    pub not_source: u64,
+    /// Peer HLC timestamps rejected as too far ahead.
+    pub hlc_rejected: u64,
+    /// Authenticated datagrams from another address than the peer's.
+    pub address_mismatch: u64,
+    /// Datagrams that could not be sent.
+    pub send_errors: u64,
+    /// Received datagrams dropped, all reasons.
+    pub dropped: u64,
+    /// Received datagrams dropped, by reason (`bad-mac`, `duplicate`, ...).
+    pub drops: BTreeMap<String, u64>,
 }
 
 /// One overlay source.
@@ -310,6 +363,9 @@ impl From<&PortCounters> for CountersView {
             queue_overflows: c.queue_overflows,
             events_dropped: c.events_dropped,
             faults: c.faults,
+            // The daemon's, not the core's: filled in by the daemon.
+            authenticated: 0,
+            unauthenticated: BTreeMap::new(),
         }
     }
 }

@@ -51,6 +51,9 @@ pub(super) const PORT_OPTIONS: &[&str] = &[
     "phc_index",
     "ptp_dst_mac",
     "serverOnly",
+    "spp",
+    "active_key_id",
+    "allow_unauth",
     "syncReceiptTimeout",
     "transportSpecific",
     "tsproc_mode",
@@ -479,6 +482,14 @@ pub(super) fn clock_option<'a>(
             }
         }
         "manufacturerIdentity" => default_only(out, src, "00:00:00", "not configurable")?,
+        "sa_file" => {
+            if !src.setting.value.is_empty() {
+                set(
+                    &mut out.top,
+                    entry("sa-file", quote(&src.setting.value), src),
+                );
+            }
+        }
         name if name.starts_with("ts2phc.") => out.drop(
             src,
             "a ts2phc(8) option: this looks like a ts2phc configuration, not ptp4l's",

@@ -100,6 +100,34 @@ pub(super) fn port_options<'a>(
                     entries.push(entry("sync-receipt-timeout", n.to_string(), src));
                 }
             }
+            "spp" => {
+                // -1 (ptp4l's default) leaves the port unauthenticated.
+                let n = int_in(src, -1, 255).map_err(e)?;
+                if n >= 0 {
+                    entries.push(entry("spp", n.to_string(), src));
+                }
+            }
+            "active_key_id" => {
+                let n = int_in(src, 0, i64::from(u32::MAX)).map_err(e)?;
+                let spp = sources
+                    .get("spp")
+                    .and_then(|s| c_int(&s.setting.value))
+                    .is_some_and(|v| v >= 0);
+                if spp && n > 0 {
+                    entries.push(entry("active-key-id", n.to_string(), src));
+                } else if n != 0 {
+                    no_effect(out, src, "0", "without spp");
+                }
+            }
+            "allow_unauth" => {
+                if int_in(src, 0, 2).map_err(e)? != 0 {
+                    out.drop(
+                        src,
+                        "statime's authenticated ports accept no unauthenticated message \
+                         (management included)",
+                    );
+                }
+            }
             "delayAsymmetry" => nanos(out, entries, "delay-asymmetry", src)?,
             "ingressLatency" => nanos(out, entries, "ingress-latency", src)?,
             "egressLatency" => nanos(out, entries, "egress-latency", src)?,

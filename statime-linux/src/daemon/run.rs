@@ -633,6 +633,14 @@ impl Daemon {
                 self.drain_port(i, now, &mut buf)?;
             }
             let now = monotonic_now();
+            // A transmit timestamp may have arrived after poll(2) returned
+            // (the kernel sends later than we asked when the machine is
+            // busy): take it before the timers can call it missing.
+            for i in 0..self.ports.len() {
+                if self.ports[i].down_since.is_none() && !self.ports[i].tx.is_empty() {
+                    self.drain_tx_timestamps(i, now);
+                }
+            }
             self.instance.handle_timeout(now);
             if let Some(o) = self.overlay.as_mut() {
                 for x in &mut o.extra {
@@ -771,9 +779,16 @@ impl Daemon {
 
     fn drain_port(&mut self, i: usize, now: Instant, buf: &mut [u8]) -> Result<(), DaemonError> {
         // Transmit timestamps first: a response may need them.
+        self.drain_tx_timestamps(i, now);
+        self.drain_received(i, now, buf)
+    }
+
+    /// Hand port `i`'s transmit timestamps waiting in its error queue to
+    /// their instances.
+    fn drain_tx_timestamps(&mut self, i: usize, now: Instant) {
         loop {
             let Some(port) = self.ports.get_mut(i) else {
-                return Ok(());
+                return;
             };
             let Ok(Some(ts)) = port.sockets.recv_tx_timestamp() else {
                 break;
@@ -788,6 +803,15 @@ impl Daemon {
                 inst.handle_send_timestamp(i, ctx, t + egress, now);
             }
         }
+    }
+
+    /// Port `i`'s received messages.
+    fn drain_received(
+        &mut self,
+        i: usize,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<(), DaemonError> {
         loop {
             let Some(port) = self.ports.get_mut(i) else {
                 return Ok(());

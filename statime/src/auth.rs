@@ -73,11 +73,33 @@ impl Algorithm {
 }
 
 /// One key of an association.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SaKey {
     id: u32,
     algorithm: Algorithm,
     key: ArrayVec<u8, MAX_KEY_LEN>,
+    /// The HMAC keyed once (its inner and outer pads hashed): each message
+    /// then costs two SHA-256 blocks fewer.
+    keyed: HmacSha256,
+}
+
+impl PartialEq for SaKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.algorithm == other.algorithm && self.key == other.key
+    }
+}
+
+impl Eq for SaKey {}
+
+impl core::fmt::Debug for SaKey {
+    /// The key material is not printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SaKey")
+            .field("id", &self.id)
+            .field("algorithm", &self.algorithm)
+            .field("key_len", &self.key.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SaKey {
@@ -92,6 +114,7 @@ impl SaKey {
             id,
             algorithm,
             key: ArrayVec::try_from(key).ok()?,
+            keyed: HmacSha256::new_from_slice(key).ok()?,
         })
     }
 
@@ -108,7 +131,7 @@ impl SaKey {
     }
 
     fn mac(&self) -> Option<HmacSha256> {
-        HmacSha256::new_from_slice(&self.key).ok()
+        Some(self.keyed.clone())
     }
 }
 

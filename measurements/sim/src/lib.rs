@@ -10,7 +10,9 @@
 //! - [`scenario`]: the TOML scenario format;
 //! - [`sim`]: the event loop driving the instances and servos;
 //! - [`stats`]: RMS, max, p99, sync time;
-//! - [`report`]: seeds and servo variants, the summary table, CSV.
+//! - [`report`]: seeds and servo variants, the summary table, CSV;
+//! - [`overlay`] and [`peers`]: the overlay guard and the peer-layer scale
+//!   simulators (`ptp-sim overlay`, `ptp-sim peers`).
 //!
 //! The same scenario and seed always give the same numbers, bit for bit:
 //! every random draw comes from a stream derived from the seed, and the
@@ -19,6 +21,7 @@
 pub mod clock;
 pub mod network;
 pub mod overlay;
+pub mod peers;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -74,6 +74,42 @@ pub struct SourceState<Id> {
     /// Its verdict; `None` when it is too old to take part or there was no
     /// intersection to judge against.
     pub verdict: Option<Verdict>,
+    /// Quarantined (see [`QuarantinePolicy`]): never selected, whatever the
+    /// verdict, until re-admitted.
+    pub quarantined: bool,
+}
+
+/// When a persistent falseticker is quarantined and when it is let back
+/// (issue 8, "membership"). A quarantined source still takes part in the
+/// intersection (leaving it out could only lose the quorum; the fault
+/// budget `f` already covers it) and is still judged every round, but it
+/// is never selected, and it is re-admitted only after its intervals have
+/// agreed with the intersection for `readmit_after_ns` without a break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuarantinePolicy {
+    /// A source that stays a falseticker this long (ns) is quarantined.
+    pub after_ns: u64,
+    /// A quarantined source that stays a truechimer this long is let back.
+    pub readmit_after_ns: u64,
+}
+
+/// A change of quarantine, reported by the round that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuarantineChange<Id> {
+    /// `id` was a falseticker for the policy's `after_ns`.
+    Quarantined {
+        /// The source.
+        id: Id,
+        /// Since when it has been a falseticker.
+        falseticker_since: u64,
+    },
+    /// `id` agreed for the policy's `readmit_after_ns`.
+    Readmitted {
+        /// The source.
+        id: Id,
+        /// When it was quarantined.
+        quarantined_at: u64,
+    },
 }
 
 /// The outcome of [`Guard::evaluate`].
@@ -91,6 +127,8 @@ pub struct Round<Id> {
     pub switched: Option<Option<Id>>,
     /// Sources that changed between truechimer and falseticker.
     pub events: Vec<Event<Id>>,
+    /// Sources quarantined or re-admitted in this round.
+    pub quarantine: Vec<QuarantineChange<Id>>,
 }
 
 /// The guard over sources named by `Id`.
@@ -106,6 +144,9 @@ pub struct Guard<Id: Ord + Copy> {
     frequencies: VecDeque<(u64, i64)>,
     /// Which sources may be selected (all when `None`).
     followable: Option<fn(&Id) -> bool>,
+    quarantine: Option<QuarantinePolicy>,
+    /// Quarantined sources and when.
+    quarantined: BTreeMap<Id, u64>,
 }
 
 impl<Id: Ord + Copy> Guard<Id> {
@@ -120,7 +161,35 @@ impl<Id: Ord + Copy> Guard<Id> {
             switches: 0,
             frequencies: VecDeque::new(),
             followable: None,
+            quarantine: None,
+            quarantined: BTreeMap::new(),
         }
+    }
+
+    /// Quarantine persistent falsetickers by `policy` (`None`, the
+    /// default: never). Turning it off lets every quarantined source back.
+    pub fn set_quarantine(&mut self, policy: Option<QuarantinePolicy>) {
+        self.quarantine = policy;
+        if policy.is_none() {
+            self.quarantined.clear();
+        }
+    }
+
+    /// The quarantine policy, if any.
+    #[must_use]
+    pub const fn quarantine_policy(&self) -> Option<QuarantinePolicy> {
+        self.quarantine
+    }
+
+    /// Whether `id` is quarantined.
+    #[must_use]
+    pub fn is_quarantined(&self, id: &Id) -> bool {
+        self.quarantined.contains_key(id)
+    }
+
+    /// The quarantined sources and since when.
+    pub fn quarantined(&self) -> impl Iterator<Item = (Id, u64)> + '_ {
+        self.quarantined.iter().map(|(&id, &at)| (id, at))
     }
 
     /// Only sources for which `followable` holds may be selected; the
@@ -228,6 +297,7 @@ impl<Id: Ord + Copy> Guard<Id> {
                 id,
                 interval: s.interval_at(now, &a),
                 verdict: None,
+                quarantined: false,
             })
             .collect();
         let fresh = |id: &Id| {
@@ -265,6 +335,10 @@ impl<Id: Ord + Copy> Guard<Id> {
                 events.extend(self.tracker.observe(s.id, v, now));
             }
         }
+        let quarantine = self.update_quarantine(now);
+        for s in &mut sources {
+            s.quarantined = self.quarantined.contains_key(&s.id);
+        }
         let selected = intersection.and_then(|x| self.choose(&x, &sources));
         let switched = (selected != self.selected).then_some(self.selected);
         if switched.is_some() {
@@ -278,7 +352,46 @@ impl<Id: Ord + Copy> Guard<Id> {
             selected,
             switched,
             events,
+            quarantine,
         }
+    }
+
+    /// Quarantine falsetickers of long standing, re-admit sources that have
+    /// agreed long enough.
+    fn update_quarantine(&mut self, now: u64) -> Vec<QuarantineChange<Id>> {
+        let Some(p) = self.quarantine else {
+            return Vec::new();
+        };
+        let mut changes = Vec::new();
+        for (id, r) in self.tracker.iter() {
+            let held = self.quarantined.get(&id).copied();
+            match held {
+                None if r.is_falseticker() && r.time_in_state(now) >= p.after_ns => {
+                    changes.push(QuarantineChange::Quarantined {
+                        id,
+                        falseticker_since: r.since(),
+                    });
+                }
+                Some(at) if !r.is_falseticker() && r.time_in_state(now) >= p.readmit_after_ns => {
+                    changes.push(QuarantineChange::Readmitted {
+                        id,
+                        quarantined_at: at,
+                    });
+                }
+                _ => {}
+            }
+        }
+        for c in &changes {
+            match *c {
+                QuarantineChange::Quarantined { id, .. } => {
+                    self.quarantined.insert(id, now);
+                }
+                QuarantineChange::Readmitted { id, .. } => {
+                    self.quarantined.remove(&id);
+                }
+            }
+        }
+        changes
     }
 
     /// Keep the current selection while its midpoint lies in the
@@ -299,6 +412,7 @@ impl<Id: Ord + Copy> Guard<Id> {
                 s.verdict.is_some_and(|v| v.is_truechimer())
                     && x.contains(s.interval.midpoint())
                     && self.followable.is_none_or(|f| f(&s.id))
+                    && !s.quarantined
             })
         };
         let best = candidates().min_by_key(|s| width(s))?;
@@ -531,5 +645,69 @@ mod tests {
             }
         );
         assert_eq!(r.selected, None);
+    }
+
+    #[test]
+    fn a_persistent_falseticker_is_quarantined_and_readmitted_only_after_agreeing() {
+        let mut g = guard();
+        g.set_quarantine(Some(QuarantinePolicy {
+            after_ns: 10,
+            readmit_after_ns: 20,
+        }));
+        let honest = |g: &mut Guard<u8>, t: u64| {
+            g.observe(1, sample(0, 30_000, t));
+            g.observe(2, sample(100, 30_000, t));
+        };
+        // Source 3 is the narrowest but 1 ms off from t = 0 to 14.
+        let mut log = Vec::new();
+        for t in 0..40u64 {
+            honest(&mut g, t);
+            let off = if t < 15 { 1_000_000 } else { 50 };
+            g.observe(3, sample(off, 1_000, t));
+            let r = g.evaluate(t);
+            log.extend(r.quarantine.iter().copied());
+            let s3 = r.sources.iter().find(|s| s.id == 3).unwrap();
+            assert_eq!(s3.quarantined, g.is_quarantined(&3));
+            if g.is_quarantined(&3) {
+                assert_ne!(r.selected, Some(3), "t = {t}");
+            }
+            match t {
+                0..=9 => assert!(!g.is_quarantined(&3), "t = {t}"),
+                10..=34 => assert!(g.is_quarantined(&3), "t = {t}"),
+                _ => assert!(!g.is_quarantined(&3), "t = {t}"),
+            }
+        }
+        // Agreeing from t = 15 on: let back at 35; then it is the
+        // narrowest truechimer, and selected.
+        assert_eq!(
+            log,
+            vec![
+                QuarantineChange::Quarantined {
+                    id: 3,
+                    falseticker_since: 0
+                },
+                QuarantineChange::Readmitted {
+                    id: 3,
+                    quarantined_at: 10
+                },
+            ]
+        );
+        assert_eq!(g.selected(), Some(3));
+        // A relapse during re-admission restarts the wait.
+        let mut g2 = guard();
+        g2.set_quarantine(Some(QuarantinePolicy {
+            after_ns: 1,
+            readmit_after_ns: 5,
+        }));
+        for t in 0..20u64 {
+            honest(&mut g2, t);
+            let off = if t < 3 || t == 6 { 1_000_000 } else { 0 };
+            g2.observe(3, sample(off, 1_000, t));
+            let _ = g2.evaluate(t);
+            let expect = (1..12).contains(&t);
+            assert_eq!(g2.is_quarantined(&3), expect, "t = {t}");
+        }
+        g2.set_quarantine(None);
+        assert_eq!(g2.quarantined().count(), 0);
     }
 }

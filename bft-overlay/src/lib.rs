@@ -57,7 +57,9 @@ pub mod shm;
 pub mod source;
 
 pub use falseticker::{Event, FalsetickerTracker, SourceRecord};
-pub use guard::{Guard, GuardConfig, GuardStatus, Round, SourceState};
+pub use guard::{
+    Guard, GuardConfig, GuardStatus, QuarantineChange, QuarantinePolicy, Round, SourceState,
+};
 pub use intersect::{
     FalseReason, IntersectError, Intersection, Interval, InvalidInterval, MAX_SOURCES, Verdict,
     intersect, intersect_with_scratch, marzullo, marzullo_with_scratch, max_faults, min_sources,

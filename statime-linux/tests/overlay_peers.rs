@@ -92,10 +92,16 @@ fn keys_file(lab: &Lab, id: u64) -> String {
     path.display().to_string()
 }
 
+/// A falseticker, or one quarantined for staying one.
+fn condemned(state: Option<&str>) -> bool {
+    matches!(state, Some("falseticker" | "quarantined"))
+}
+
 fn overlay_section(lab: &Lab, id: u64, mode: &str) -> String {
     let mut s = format!(
         "[overlay]\nmode = \"{mode}\"\nfaults = 1\nmax-drift = 50.0\nnode-id = {id}\n\
-         peer-poll-interval = \"500ms\"\nfan-out = 4\nkeys-file = \"{}\"\n",
+         peer-poll-interval = \"500ms\"\nfan-out = 4\nkeys-file = \"{}\"\n\
+         quarantine-after = \"6s\"\nreadmit-after = \"60s\"\n",
         keys_file(lab, id)
     );
     for &p in PEER_IDS.iter().filter(|&&p| p != id) {
@@ -300,7 +306,7 @@ fn overlay_peers_cross_check_and_condemn_a_liar() {
         for &id in &honest {
             let v = status(&socket(&lab, id));
             let ok = v.as_ref().is_some_and(|v| {
-                let liar = source_state(v, "peer 2").as_deref() == Some("falseticker");
+                let liar = condemned(source_state(v, "peer 2").as_deref());
                 if liar && condemned_after[lab_index(id)].is_none() {
                     condemned_after[lab_index(id)] = Some(started.elapsed().as_secs_f64());
                 }
@@ -353,9 +359,8 @@ fn overlay_peers_cross_check_and_condemn_a_liar() {
     while Instant::now() < end {
         for &id in &honest {
             let v = status(&socket(&lab, id)).expect("status");
-            assert_eq!(
-                source_state(&v, "peer 2").as_deref(),
-                Some("falseticker"),
+            assert!(
+                condemned(source_state(&v, "peer 2").as_deref()),
                 "node {id}: {v:#}"
             );
             if honest_followers.contains(&id) {
@@ -431,6 +436,16 @@ fn overlay_peers_cross_check_and_condemn_a_liar() {
         log_a.contains("overlay: peer 2 is a falseticker"),
         "node 3 log:\n{log_a}"
     );
+    // A falseticker for more than quarantine-after (6 s): quarantined, and
+    // not let back (it never agrees).
+    assert!(
+        log_a.contains("overlay: peer 2 quarantined: a falseticker for"),
+        "node 3 log:\n{log_a}"
+    );
+    assert!(
+        !log_a.contains("peer 2 re-admitted"),
+        "node 3 log:\n{log_a}"
+    );
     assert!(
         log_a.contains("overlay: dropped a datagram claiming to be from node 1: bad-mac"),
         "node 3 log:\n{log_a}"
@@ -440,7 +455,7 @@ fn overlay_peers_cross_check_and_condemn_a_liar() {
     assert!(
         table
             .lines()
-            .any(|l| l.starts_with("peer 2") && l.contains("falseticker")),
+            .any(|l| l.starts_with("peer 2") && l.contains("quarantined")),
         "{table}"
     );
     assert!(table.contains("peers: node 3"), "{table}");

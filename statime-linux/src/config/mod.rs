@@ -527,6 +527,16 @@ pub struct OverlaySettings {
     /// Bare numbers are seconds.
     #[serde(deserialize_with = "de_secs")]
     pub max_age: ConfigDuration,
+    /// A source that stays a falseticker this long is quarantined: never
+    /// followed until re-admitted (default 60 s; 0 = never quarantine).
+    /// Bare numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub quarantine_after: ConfigDuration,
+    /// A quarantined source is re-admitted after agreeing with the
+    /// intersection this long without a break (default 120 s). Bare
+    /// numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub readmit_after: ConfigDuration,
     /// This node's id in the peer layer (required with `[[overlay.peer]]`).
     pub node_id: Option<u64>,
     /// Where the peer socket listens (default `0.0.0.0:3190`).
@@ -568,6 +578,8 @@ impl Default for OverlaySettings {
             max_drift: 15.0,
             asymmetry_bound: ConfigDuration::ZERO,
             max_age: ConfigDuration::from_secs(4),
+            quarantine_after: ConfigDuration::from_secs(60),
+            readmit_after: ConfigDuration::from_secs(120),
             node_id: None,
             listen: SocketAddr::from(([0, 0, 0, 0], PEER_PORT)),
             peer_poll_interval: ConfigDuration::from_secs(1),

@@ -764,6 +764,8 @@ fn overlay(c: &mut Checker<'_>) {
         }
         return;
     }
+    c.nonneg_duration("overlay.quarantine-after", o.quarantine_after);
+    c.nonneg_duration("overlay.readmit-after", o.readmit_after);
     let mut all = vec![domain];
     for &d in &o.domains {
         if all.contains(&d) {

@@ -9,8 +9,8 @@
 //! never selected, so the servo follows PTP domains only.
 
 use bft_overlay::{
-    BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, Round, SourceSample,
-    clock_accuracy_ns,
+    BoundAssumptions, Event, Guard, GuardConfig, GuardStatus, QuarantineChange, QuarantinePolicy,
+    Round, SourceSample, clock_accuracy_ns,
 };
 use statime::datasets::{DefaultDS, TimePropertiesDS};
 use statime::instance::{InstanceEvent, PtpInstance};
@@ -112,6 +112,11 @@ impl Overlay {
         });
         // The servo takes samples from PTP instances only: peers cross-check.
         guard.set_followable(|id| matches!(id, SourceId::Domain(_)));
+        let after = o.quarantine_after.as_nanos();
+        guard.set_quarantine((after > 0).then(|| QuarantinePolicy {
+            after_ns: after.unsigned_abs(),
+            readmit_after_ns: o.readmit_after.as_nanos().unsigned_abs(),
+        }));
         Some(Self {
             mode: o.mode,
             exchanges_seen: vec![false; domains.len()],
@@ -230,6 +235,28 @@ impl Overlay {
             };
             said.lines.push(line);
         }
+        for q in &round.quarantine {
+            let line = match *q {
+                QuarantineChange::Quarantined {
+                    id,
+                    falseticker_since,
+                } => format!(
+                    "overlay: {} quarantined: a falseticker for {:.0} s; never followed until it \
+                     agrees again for {:.0} s",
+                    self.name(id),
+                    now_ns.saturating_sub(falseticker_since) as f64 / 1e9,
+                    self.guard
+                        .quarantine_policy()
+                        .map_or(0.0, |p| p.readmit_after_ns as f64 / 1e9)
+                ),
+                QuarantineChange::Readmitted { id, quarantined_at } => format!(
+                    "overlay: {} re-admitted after {:.0} s in quarantine: it agreed long enough",
+                    self.name(id),
+                    now_ns.saturating_sub(quarantined_at) as f64 / 1e9
+                ),
+            };
+            said.lines.push(line);
+        }
         said.hold = self.mode == OverlayMode::Guarded
             && round.selected.is_none()
             && matches!(round.switched, Some(Some(_)));
@@ -306,6 +333,7 @@ impl Overlay {
             .map(|s| SourceView {
                 name: self.name(s.id),
                 state: match s.verdict {
+                    _ if s.quarantined => "quarantined",
                     Some(v) if v.is_truechimer() => "truechimer",
                     Some(_) => "falseticker",
                     None => "unjudged",

@@ -829,3 +829,96 @@ fn tx_timestamps_stop_and_come_back() {
         context()
     );
 }
+
+/// The grandmaster disappears and no other takes over: the slave holds
+/// over, and its time file says so (FreeRunning) with an interval that
+/// keeps containing the true time and widens with the drift allowance,
+/// refreshed every second, so readers never see it go stale or Unknown
+/// while the daemon runs.
+#[test]
+fn holdover_publishes_free_running_time_that_stays_honest() {
+    if !environment_ready() {
+        return;
+    }
+    let _one = serial();
+    let lab = Lab::pair("holdover");
+    let (g, s) = (lab.node(0), lab.node(1));
+    let socket = lab.dir.join("slave.sock");
+    let file = lab.dir.join("time");
+    let mut gm = statime(&lab, g, "gm", &grandmaster(&g.iface, 10), "120s");
+    let slave_toml = slave(
+        &s.iface,
+        "udp-ipv4",
+        "",
+        &socket,
+        &format!("time-file = \"{}\"", file.display()),
+    );
+    let mut sl = statime(&lab, s, "slave", &slave_toml, "120s");
+    wait_socket(&socket, &mut sl);
+    let follow = Follow::start(&socket);
+    assert!(
+        follow
+            .wait_for(0.0, Duration::from_secs(30), &mut [&mut sl, &mut gm], |v| v
+                .locked_on(""))
+            .is_some(),
+        "the slave never locked\n{}\n{}",
+        gm.describe(),
+        sl.describe()
+    );
+    drop(follow);
+    sleep(Duration::from_secs(2));
+    let client = Client::open(&file).expect("time file");
+    kill9(&mut gm);
+    // 20 s of reads: longer than void_after (10 s) after the last sample.
+    let mut reads = Vec::new();
+    let end = mono() + 20.0;
+    while mono() < end {
+        let real0 = clock_realtime_ns().unwrap_or(0);
+        let t = client.now().expect("readable");
+        let real1 = clock_realtime_ns().unwrap_or(0);
+        reads.push((mono(), t.earliest, t.latest, t.status, real0, real1));
+        sleep(Duration::from_millis(100));
+    }
+    let free: Vec<_> = reads
+        .iter()
+        .filter(|r| r.3 == Status::FreeRunning)
+        .collect();
+    let unknown = reads.iter().filter(|r| r.3 == Status::Unknown).count();
+    let misses = reads
+        .iter()
+        .filter(|r| r.3 != Status::Unknown && !(r.1 <= r.5 && r.2 >= r.4))
+        .count();
+    let half = |r: &&(f64, i64, i64, Status, i64, i64)| (r.2 - r.1) / 2;
+    let first_free = free.first().map(|r| r.0 - (end - 20.0));
+    let (w0, w1) = (free.first().map_or(0, half), free.last().map_or(0, half));
+    let status = status(&socket).expect("status");
+    let published = status
+        .pointer("/publication/status")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    figures(&format!(
+        "holdover: {} reads over 20 s after the grandmaster died: FreeRunning from {} s on \
+         ({} reads), {unknown} Unknown, {misses} missing the true time; half-width {:.1} us -> \
+         {:.1} us; status publication {:?}",
+        reads.len(),
+        opt(first_free),
+        free.len(),
+        w0 as f64 / 1e3,
+        w1 as f64 / 1e3,
+        published
+    ));
+    sl.stop();
+    assert_eq!(misses, 0, "reads missing the true time");
+    assert_eq!(
+        unknown, 0,
+        "the file went Unknown while the daemon held over"
+    );
+    assert!(
+        first_free.is_some_and(|t| t < 10.0),
+        "FreeRunning came at {first_free:?} s"
+    );
+    assert!(free.len() > 100, "{} FreeRunning reads", free.len());
+    assert!(w1 > w0, "the bound must widen: {w0} -> {w1} ns");
+    assert_eq!(published, "free-running");
+}

@@ -27,6 +27,9 @@ pub struct TimePublisher {
     publisher: Publisher,
     /// TAI - UTC of the clock's timescale (0 when it keeps UTC).
     clock_utc_offset: i16,
+    /// The last Synchronized publication: CLOCK_MONOTONIC_RAW, true time
+    /// minus the clock, bound (ns); what holdover grows from.
+    last_synchronized: Option<(i64, i128, u64)>,
 }
 
 impl TimePublisher {
@@ -40,7 +43,25 @@ impl TimePublisher {
         Ok(Self {
             publisher,
             clock_utc_offset,
+            last_synchronized: None,
         })
+    }
+
+    /// While the servo holds over (no parent, or the overlay follows
+    /// nobody): publish FreeRunning with the last synchronized interval's
+    /// offset and its bound grown by [`MAX_DRIFT_PPB`] over the time since,
+    /// so that readers keep an honest, widening interval instead of
+    /// falling to Unknown at `void_after`. Nothing is published without a
+    /// synchronized interval to grow from. The bound grows from the last
+    /// measurement, never shrinks, and assumes the held frequency stays
+    /// within [`MAX_DRIFT_PPB`] of the truth (the servo's holdover keeps
+    /// its last frequency estimate).
+    pub fn refresh_holdover(&mut self, clock: &DaemonClock) -> Option<()> {
+        let (at, true_minus_clock, bound) = self.last_synchronized?;
+        let now = clock_monotonic_raw_ns()?;
+        let elapsed = u64::try_from(now.saturating_sub(at)).unwrap_or(0);
+        let grown = holdover_bound(bound, elapsed);
+        self.publish_raw(clock, true_minus_clock, grown, Status::FreeRunning)
     }
 
     /// Publish after a servo sample; `None` for clocks this cannot map onto
@@ -64,6 +85,21 @@ impl TimePublisher {
     /// Publish the interval `clock + true_minus_clock_ns ± bound_ns` with
     /// `status` (the overlay's intersection, or Unknown without a quorum).
     pub fn publish_interval(
+        &mut self,
+        clock: &DaemonClock,
+        true_minus_clock_ns: i128,
+        bound_ns: u64,
+        status: Status,
+    ) -> Option<()> {
+        self.publish_raw(clock, true_minus_clock_ns, bound_ns, status)?;
+        if status == Status::Synchronized {
+            let raw = clock_monotonic_raw_ns()?;
+            self.last_synchronized = Some((raw, true_minus_clock_ns, bound_ns));
+        }
+        Some(())
+    }
+
+    fn publish_raw(
         &mut self,
         clock: &DaemonClock,
         true_minus_clock_ns: i128,
@@ -95,5 +131,27 @@ impl TimePublisher {
             tai_offset_s: 37,
         };
         self.publisher.publish(&snapshot).ok()
+    }
+}
+
+/// `bound` grown by [`MAX_DRIFT_PPB`] over `elapsed_ns` (rounded up).
+#[must_use]
+pub fn holdover_bound(bound: u64, elapsed_ns: u64) -> u64 {
+    let drift = (u128::from(elapsed_ns) * u128::from(MAX_DRIFT_PPB)).div_ceil(1_000_000_000);
+    bound.saturating_add(u64::try_from(drift).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_holdover_bound_grows_with_the_drift_allowance() {
+        assert_eq!(holdover_bound(1_000, 0), 1_000);
+        // 15 ppm over 2 s: 30 us.
+        assert_eq!(holdover_bound(1_000, 2_000_000_000), 31_000);
+        // Rounded up, never down.
+        assert_eq!(holdover_bound(0, 1), 1);
+        assert_eq!(holdover_bound(u64::MAX - 1, u64::MAX), u64::MAX);
     }
 }

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use statime::clock::Clock;
 use statime::instance::{InstanceEvent, PtpInstance};
 use statime::port::{Destination, TxContext};
-use statime::servo::Servo;
+use statime::servo::{Servo, ServoState};
 use statime::steering::{Steering, SteeringReport};
 use statime::time::{Duration, Instant};
 use statime::wire::ClockIdentity;
@@ -250,6 +250,8 @@ pub struct Daemon {
     snapshot_dirty: bool,
     /// When the snapshot is next published even if nothing changed.
     next_snapshot: Instant,
+    /// When the time file is next refreshed while the servo holds over.
+    next_holdover_publish: Instant,
     /// When the links of the ports are checked next.
     next_link_check: Instant,
     /// A port's sockets were opened again or its link changed: the poll(2)
@@ -519,6 +521,7 @@ impl Daemon {
             snapshot,
             snapshot_dirty: true,
             next_snapshot: now,
+            next_holdover_publish: now,
             next_link_check: now,
             poll_set_changed: true,
             clock_faults: ClockFaults::default(),
@@ -1382,6 +1385,21 @@ impl Daemon {
             self.next_summary = now + interval;
             if let Some(l) = self.summary.take_line() {
                 self.line(&l);
+            }
+        }
+        // Holding over without an overlay: keep the time file honest and
+        // fresh (FreeRunning, the bound growing with the drift allowance)
+        // instead of letting it go stale.
+        if self.overlay.is_none()
+            && now >= self.next_holdover_publish
+            && self.steering.servo().state() == ServoState::Holdover
+        {
+            self.next_holdover_publish = now + Duration::from_secs(1);
+            if let Some(p) = self.time_publisher.as_mut()
+                && p.refresh_holdover(&self.clock).is_some()
+            {
+                self.snapshot.publication.status = Some("free-running".to_owned());
+                self.snapshot_dirty = true;
             }
         }
         if now >= self.next_snapshot {

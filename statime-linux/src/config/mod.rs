@@ -34,6 +34,7 @@ mod convert;
 mod diagnostic;
 mod keys;
 mod overrides;
+mod profile;
 pub mod sa_file;
 mod validate;
 mod value;
@@ -50,6 +51,7 @@ pub use self::diagnostic::{ConfigError, ConfigErrorKind, Diagnostic, Severity};
 use self::diagnostic::{Provenance, SourceMap, humanize};
 pub use self::keys::{PeerKey, PeerKeys};
 pub use self::overrides::Overrides;
+pub use self::profile::{Profile, Spec as ProfileSpec};
 pub use self::value::{
     ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, OverlayMode,
     ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity, parse_duration,
@@ -71,6 +73,9 @@ pub const MAX_FILE_SIZE: u64 = 1 << 20;
     reason = "the flags of defaultDS and timePropertiesDS are booleans"
 )]
 pub struct Config {
+    /// The PTP profile whose defaults and ranges apply (default none:
+    /// linuxptp's defaults, general ranges); see [`Profile`].
+    pub profile: Option<Profile>,
     /// defaultDS.domainNumber (default 0).
     pub domain: u8,
     /// defaultDS.sdoId, 12 bits: majorSdoId << 8 | minorSdoId (default 0;
@@ -141,6 +146,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            profile: None,
             domain: 0,
             sdo_id: 0,
             priority1: 128,
@@ -679,6 +685,7 @@ impl Config {
         let mut config = Self::deserialize(toml::de::Deserializer::from(table))
             .map_err(|e| toml_error(&map, &e, ConfigErrorKind::Schema))?;
         config.provenance.file = Some(Arc::new(map));
+        profile::apply_defaults(&mut config);
         Ok(config)
     }
 

@@ -78,7 +78,11 @@ impl Config {
         let mut marks: Vec<(String, String)> = Vec::new();
         for iface in &o.interfaces {
             if !self.ports.iter().any(|p| &p.interface == iface) {
-                self.ports.push(PortSettings::new(iface.clone()));
+                let mut port = PortSettings::new(iface.clone());
+                if let Some(profile) = self.profile {
+                    super::profile::apply_port_defaults(profile.spec(), &mut port, |_| false);
+                }
+                self.ports.push(port);
                 marks.push((
                     format!("port[{}]", self.ports.len() - 1),
                     format!("-i {iface}"),

@@ -92,6 +92,9 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     clock(&mut c);
     logging_and_observability(&mut c);
     overlay(&mut c);
+    for (key, message) in super::profile::violations(config) {
+        c.error(&key, message);
+    }
     (c.errors, c.warnings)
 }
 

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use super::cmsg;
-use super::socket::pick;
+use super::socket::{pick, read_tx_timestamp};
 use super::sys::{self, ControlBuf, RawAddr};
 use super::timestamping::{TimestampingMode, so_timestamping_flags};
 use super::{KernelTimestamp, NetError, PeerAddress, TxTimestamp};
@@ -191,43 +191,13 @@ impl PeerSocket {
         if !self.timestamps {
             return Ok(None);
         }
-        let mut scratch = [0u8; 256];
-        for _ in 0..16 {
-            let mut control = ControlBuf::new();
-            let meta = sys::recv_msg(
-                self.fd.as_fd(),
-                &mut scratch,
-                &mut control,
-                libc::MSG_ERRQUEUE,
+        read_tx_timestamp(self.fd.as_fd()).map_err(|e| {
+            NetError::io(
+                &format!("overlay peer socket {}", self.local),
+                "read the error queue",
+                e,
             )
-            .map_err(|e| {
-                NetError::io(
-                    &format!("overlay peer socket {}", self.local),
-                    "read the error queue",
-                    e,
-                )
-            })?;
-            let Some(meta) = meta else {
-                return Ok(None);
-            };
-            let parsed = cmsg::parse(control.0.get(..meta.control_len).unwrap_or(&[]));
-            if let Some(ee) = parsed.extended_err {
-                let is_tx_stamp = ee.origin == libc::SO_EE_ORIGIN_TIMESTAMPING
-                    && ee.errno == libc::ENOMSG.unsigned_abs()
-                    && ee.info == cmsg::SCM_TSTAMP_SND;
-                if !is_tx_stamp {
-                    continue;
-                }
-            }
-            let Some(timestamp) = pick(&parsed) else {
-                continue;
-            };
-            return Ok(Some(TxTimestamp {
-                id: parsed.extended_err.map(|e| e.data),
-                timestamp,
-            }));
-        }
-        Ok(None)
+        })
     }
 }
 

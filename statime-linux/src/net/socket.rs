@@ -155,6 +155,38 @@ fn raw_to_time(ts: RawTs) -> Option<Time> {
     Some(Time::from_secs_nanos(secs, nanos))
 }
 
+/// Take one transmit timestamp from `fd`'s error queue without blocking:
+/// `Ok(None)` when none is queued (at most 16 entries that are not
+/// transmit timestamps are skipped per call). With OPT_TSONLY the kernel
+/// returns no payload; a simulator may return the looped-back frame, which
+/// is read and ignored. Shared by the PTP ports and the overlay peer socket.
+pub(super) fn read_tx_timestamp(fd: BorrowedFd<'_>) -> io::Result<Option<TxTimestamp>> {
+    let mut scratch = [0u8; 256];
+    for _ in 0..16 {
+        let mut control = ControlBuf::new();
+        let Some(meta) = sys::recv_msg(fd, &mut scratch, &mut control, libc::MSG_ERRQUEUE)? else {
+            return Ok(None);
+        };
+        let parsed = cmsg::parse(control.0.get(..meta.control_len).unwrap_or(&[]));
+        if let Some(ee) = parsed.extended_err {
+            let is_tx_stamp = ee.origin == libc::SO_EE_ORIGIN_TIMESTAMPING
+                && ee.errno == libc::ENOMSG.unsigned_abs()
+                && ee.info == cmsg::SCM_TSTAMP_SND;
+            if !is_tx_stamp {
+                continue;
+            }
+        }
+        let Some(timestamp) = pick(&parsed) else {
+            continue;
+        };
+        return Ok(Some(TxTimestamp {
+            id: parsed.extended_err.map(|e| e.data),
+            timestamp,
+        }));
+    }
+    Ok(None)
+}
+
 /// The timestamp of a parsed record: the raw hardware slot when present,
 /// else the software slot.
 pub(super) fn pick(parsed: &Parsed) -> Option<KernelTimestamp> {
@@ -506,39 +538,8 @@ impl PortSockets {
     /// # Errors
     /// [`NetError::Io`] when recvmsg fails other than with EAGAIN.
     pub fn recv_tx_timestamp(&self) -> Result<Option<TxTimestamp>, NetError> {
-        // With OPT_TSONLY the kernel returns no payload; a simulator may
-        // return the looped-back frame, which is read and ignored.
-        let mut scratch = [0u8; 256];
-        for _ in 0..16 {
-            let mut control = ControlBuf::new();
-            let meta = sys::recv_msg(
-                self.event.as_fd(),
-                &mut scratch,
-                &mut control,
-                libc::MSG_ERRQUEUE,
-            )
-            .map_err(|e| NetError::io(&self.interface, "read the error queue", e))?;
-            let Some(meta) = meta else {
-                return Ok(None);
-            };
-            let parsed = cmsg::parse(control.0.get(..meta.control_len).unwrap_or(&[]));
-            if let Some(ee) = parsed.extended_err {
-                let is_tx_stamp = ee.origin == libc::SO_EE_ORIGIN_TIMESTAMPING
-                    && ee.errno == libc::ENOMSG.unsigned_abs()
-                    && ee.info == cmsg::SCM_TSTAMP_SND;
-                if !is_tx_stamp {
-                    continue;
-                }
-            }
-            let Some(timestamp) = pick(&parsed) else {
-                continue;
-            };
-            return Ok(Some(TxTimestamp {
-                id: parsed.extended_err.map(|e| e.data),
-                timestamp,
-            }));
-        }
-        Ok(None)
+        read_tx_timestamp(self.event.as_fd())
+            .map_err(|e| NetError::io(&self.interface, "read the error queue", e))
     }
 }
 

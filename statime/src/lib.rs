@@ -9,6 +9,8 @@
 //! The modules so far:
 //! - [`auth`]: the AUTHENTICATION TLV, immediate processing (clause 16.14):
 //!   security associations, signing, verification and the replay window.
+//! - [`tc`]: end-to-end and peer-to-peer transparent clocks (clause 10.2,
+//!   11.5): forwarding with residence times in the correctionField.
 //! - [`time`]: the time types of the protocol ([`time::TimeInterval`], the
 //!   fixed-point correctionField) and of the servo ([`time::Time`],
 //!   [`time::Duration`]).
@@ -33,5 +35,6 @@ pub mod management;
 pub mod port;
 pub mod servo;
 pub mod steering;
+pub mod tc;
 pub mod time;
 pub mod wire;

@@ -7,7 +7,7 @@ use clap::Parser;
 use statime_linux::config::{
     Config, DelayMechanism, Overrides, Timestamping, Transport, parse_duration,
 };
-use statime_linux::daemon::{Daemon, sys};
+use statime_linux::daemon::{Daemon, TcDaemon, sys};
 
 /// Command line, in ptp4l's style where ptp4l has the option.
 #[derive(Debug, Parser)]
@@ -111,6 +111,9 @@ fn main() -> ExitCode {
         eprintln!("statime: cannot install signal handlers: {e}");
         return ExitCode::from(1);
     }
+    if config.clock_type.is_transparent() {
+        return run_transparent(&config, duration);
+    }
     let mut daemon = match Daemon::new(&config, Box::new(std::io::stdout())) {
         Ok(d) => d,
         Err(e) => {
@@ -125,6 +128,24 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("statime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A transparent clock: forwards and corrects, steers nothing.
+fn run_transparent(config: &Config, duration: Option<statime::time::Duration>) -> ExitCode {
+    let mut daemon = match TcDaemon::new(config, Box::new(std::io::stdout())) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("statime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match daemon.run(duration) {
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("statime: {e}");
             ExitCode::from(1)

@@ -53,8 +53,9 @@ pub use self::keys::{PeerKey, PeerKeys};
 pub use self::overrides::Overrides;
 pub use self::profile::{Profile, Spec as ProfileSpec};
 pub use self::value::{
-    ClockKind, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel, OverlayMode,
-    ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity, parse_duration,
+    ClockKind, ClockType, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel,
+    OverlayMode, ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity,
+    parse_duration,
 };
 use self::value::{de_clock_identity, de_millis, de_nanos, de_secs};
 
@@ -126,6 +127,17 @@ pub struct Config {
     /// relative path is taken from the configuration file's directory.
     /// Ports with `spp` sign and verify with it.
     pub sa_file: Option<PathBuf>,
+    /// The kind of clock (default `OC`: ordinary, or boundary with several
+    /// ports; `E2E_TC` / `P2P_TC`: a transparent clock, which forwards
+    /// between its ports and steers no clock).
+    pub clock_type: ClockType,
+    /// A transparent clock adds one to stepsRemoved of the Announces it
+    /// forwards (default false; ptp4l `tc_spanning_tree`).
+    pub tc_spanning_tree: bool,
+    /// A transparent clock scales residence times by the grandmaster's rate
+    /// measured from the Sync stream (default true; IEEE 1588-2019 clause
+    /// 11.5.2.2 asks for a syntonized transparent clock).
+    pub tc_syntonize: bool,
     /// The ports, `[[port]]` in the file (at least one).
     #[serde(rename = "port")]
     pub ports: Vec<PortSettings>,
@@ -166,6 +178,9 @@ impl Default for Config {
             user_description: None,
             sa_file: None,
             max_steps_removed: 255,
+            clock_type: ClockType::Ordinary,
+            tc_spanning_tree: false,
+            tc_syntonize: true,
             ports: Vec::new(),
             servo: ServoSettings::default(),
             clock: ClockSettings::default(),

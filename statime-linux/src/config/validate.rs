@@ -92,10 +92,63 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     clock(&mut c);
     logging_and_observability(&mut c);
     overlay(&mut c);
+    transparent(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
     (c.errors, c.warnings)
+}
+
+/// A transparent clock (`clock-type = "E2E_TC"` or `"P2P_TC"`): at least
+/// two ports, all with the delay mechanism of its kind (as ptp4l demands),
+/// and none of what only a clock that synchronises has.
+fn transparent(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    if !cfg.clock_type.is_transparent() {
+        c.unused("tc-spanning-tree", "unless clock-type is E2E_TC or P2P_TC");
+        c.unused("tc-syntonize", "unless clock-type is E2E_TC or P2P_TC");
+        return;
+    }
+    let kind = cfg.clock_type.name();
+    if cfg.ports.len() < 2 {
+        c.error(
+            "clock-type",
+            format!("a transparent clock ({kind}) forwards between ports: it needs at least two [[port]]"),
+        );
+    }
+    let wanted = if cfg.clock_type == super::ClockType::P2pTransparent {
+        DelayMechanism::P2p
+    } else {
+        DelayMechanism::E2e
+    };
+    for (i, p) in cfg.ports.iter().enumerate() {
+        if p.delay_mechanism != wanted {
+            c.error(
+                &format!("port[{i}].delay-mechanism"),
+                format!(
+                    "{} on a {kind} transparent clock: every port must use {}",
+                    p.delay_mechanism.name(),
+                    wanted.name()
+                ),
+            );
+        }
+        if p.spp.is_some() {
+            c.error(
+                &format!("port[{i}].spp"),
+                "authentication on a transparent clock is not supported: it would have to \
+                 sign every message it forwards again",
+            );
+        }
+    }
+    if cfg.overlay.enabled() {
+        c.error(
+            "overlay",
+            "a transparent clock steers no clock: the overlay needs an ordinary or boundary clock",
+        );
+    }
+    if cfg.slave_only {
+        c.warn("slave-only", "has no effect on a transparent clock");
+    }
 }
 
 /// clockClass code points IEEE 1588-2019 table 4 reserves (the rest are

@@ -399,6 +399,45 @@ impl Transport {
     }
 }
 
+/// What kind of PTP instance the daemon runs (IEEE 1588-2019 clause 6.5;
+/// ptp4l `clock_type`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+pub enum ClockType {
+    /// An ordinary clock (clause 6.5.2); with several ports it is a
+    /// boundary clock, as in ptp4l.
+    #[default]
+    #[serde(rename = "OC", alias = "oc")]
+    Ordinary,
+    /// A boundary clock (clause 6.5.3): the same as `OC` with several ports.
+    #[serde(rename = "BC", alias = "bc")]
+    Boundary,
+    /// An end-to-end transparent clock (clause 6.5.4, 11.5.2).
+    #[serde(rename = "E2E_TC", alias = "e2e-tc")]
+    E2eTransparent,
+    /// A peer-to-peer transparent clock (clause 6.5.5, 11.5.3).
+    #[serde(rename = "P2P_TC", alias = "p2p-tc")]
+    P2pTransparent,
+}
+
+impl ClockType {
+    /// The configuration file's name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Ordinary => "OC",
+            Self::Boundary => "BC",
+            Self::E2eTransparent => "E2E_TC",
+            Self::P2pTransparent => "P2P_TC",
+        }
+    }
+
+    /// A transparent clock.
+    #[must_use]
+    pub const fn is_transparent(self) -> bool {
+        matches!(self, Self::E2eTransparent | Self::P2pTransparent)
+    }
+}
+
 /// The delay mechanism of a port (clause 11).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 pub enum DelayMechanism {

@@ -12,5 +12,7 @@ pub mod publish;
 mod run;
 pub mod sys;
 pub mod sysync;
+mod tc;
 
 pub use run::{Daemon, DaemonError, MAX_PORTS, RunSummary};
+pub use tc::{TcDaemon, TcSummary};

@@ -54,7 +54,7 @@ const ERROR_LOG_PERIOD: Duration = Duration::from_secs(10);
 /// At most one log line per period for a repeating condition; the ones in
 /// between are counted and the count is told on the next line.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Throttle {
+pub(crate) struct Throttle {
     next: Option<Instant>,
     suppressed: u64,
 }
@@ -72,7 +72,7 @@ impl Throttle {
     }
 
     /// `text`, with the count of lines left out before it, if allowed now.
-    pub(super) fn line(&mut self, now: Instant, text: &str) -> Option<String> {
+    pub(crate) fn line(&mut self, now: Instant, text: &str) -> Option<String> {
         self.admit(now, ERROR_LOG_PERIOD).map(|n| {
             if n == 0 {
                 text.to_owned()
@@ -265,7 +265,7 @@ pub struct Daemon {
 
 /// The clock identity of an interface: its MAC address as EUI-64 (as
 /// linuxptp derives it).
-fn identity_of(interface: &str) -> Result<ClockIdentity, DaemonError> {
+pub(super) fn identity_of(interface: &str) -> Result<ClockIdentity, DaemonError> {
     let path = format!("/sys/class/net/{interface}/address");
     let text = std::fs::read_to_string(&path).map_err(|_| {
         DaemonError::Config(format!(
@@ -285,7 +285,7 @@ fn identity_of(interface: &str) -> Result<ClockIdentity, DaemonError> {
     Ok(ClockIdentity::from_mac(mac))
 }
 
-fn transport(t: crate::config::Transport) -> net::Transport {
+pub(super) fn transport(t: crate::config::Transport) -> net::Transport {
     match t {
         crate::config::Transport::UdpIpv4 => net::Transport::UdpIpv4,
         crate::config::Transport::UdpIpv6 => net::Transport::UdpIpv6,

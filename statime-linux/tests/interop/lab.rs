@@ -201,6 +201,38 @@ impl Lab {
         lab
     }
 
+    /// A line of three namespaces, `a - middle - b`: `nodes[0]` and
+    /// `nodes[1]` joined by one veth pair, `nodes[3]` (the middle
+    /// namespace's second interface) and `nodes[2]` by another. For a
+    /// transparent or boundary clock between two others.
+    #[allow(dead_code)] // used by transparent_clock.rs only
+    pub(crate) fn line(tag: &str) -> Self {
+        let mut lab = Self::empty(tag);
+        let a = lab.new_node();
+        let m = lab.new_node();
+        let b = lab.new_node();
+        let m2 = Node {
+            ns: m.ns.clone(),
+            iface: "ptp1b".to_owned(),
+            mac: [0x00, 0x00, 0x5e, 0x00, 0x53, 0x1b],
+        };
+        lab.nodes.push(m2.clone());
+        ip(&[
+            "-n", &a.ns, "link", "add", &a.iface, "type", "veth", "peer", "name", &m.iface,
+            "netns", &m.ns,
+        ]);
+        ip(&[
+            "-n", &b.ns, "link", "add", &b.iface, "type", "veth", "peer", "name", &m2.iface,
+            "netns", &m2.ns,
+        ]);
+        Self::configure(&a, 0);
+        Self::configure(&m, 1);
+        Self::configure(&b, 2);
+        Self::configure(&m2, 3);
+        lab.wait_up();
+        lab
+    }
+
     /// `count` nodes, each joined by a veth to a bridge in a namespace of
     /// its own (no STP, no forwarding delay, no multicast snooping).
     pub(crate) fn bridged(tag: &str, count: usize) -> Self {

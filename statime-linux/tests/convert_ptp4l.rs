@@ -362,7 +362,9 @@ const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
         "delay_mechanism Auto",
         Some((Fate::Approximated, "delay_mechanism")),
     ),
-    ("clock_type E2E_TC", Some((Fate::NotCarried, "clock_type"))),
+    // Transparent clocks are carried (clock-type = "E2E_TC").
+    ("clock_type E2E_TC", None),
+    ("tc_spanning_tree 1", None),
     ("clock_type BC", None),
     ("message_tag [ptp4l.0.config]", None),
     ("userDescription rack 3;lab", None),

@@ -950,6 +950,34 @@ mod tests {
     }
 
     #[test]
+    fn transparent_clock_rules() {
+        // One port validates (more may come from -i); the daemon refuses it.
+        let one = Config::from_toml(
+            "clock-type = \"E2E_TC\"\n[[port]]\ninterface = \"a\"\n",
+            "t.toml",
+        )
+        .expect("valid: more ports may come from -i");
+        assert!(one.warnings().is_empty());
+        let e = errors(
+            "clock-type = \"p2p-tc\"\n[[port]]\ninterface = \"a\"\n\
+             delay-mechanism = \"P2P\"\n[[port]]\ninterface = \"b\"\n",
+        );
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(
+            e[0].contains("port[1].delay-mechanism: E2E on a P2P_TC transparent clock"),
+            "{e:#?}"
+        );
+        let ok = Config::from_toml(
+            "clock-type = \"E2E_TC\"\ntc-spanning-tree = true\n[[port]]\ninterface = \"a\"\n\
+             [[port]]\ninterface = \"b\"\n",
+            "ok.toml",
+        )
+        .expect("valid");
+        assert!(ok.clock_type.is_transparent());
+        assert!(ok.tc_spanning_tree && ok.tc_syntonize);
+    }
+
+    #[test]
     fn user_description_fits_a_ptp_text() {
         let long = "x".repeat(129);
         let e = errors(&format!(

@@ -68,6 +68,13 @@ impl TcDaemon {
             .ports
             .first()
             .ok_or_else(|| DaemonError::Config("no [[port]] configured".into()))?;
+        if config.ports.len() < 2 {
+            return Err(DaemonError::Config(format!(
+                "a transparent clock forwards between ports, but only {} is configured: add a \
+                 [[port]] or -i INTERFACE",
+                config.ports.len()
+            )));
+        }
         let identity = match config.clock_identity {
             Some(id) => id,
             None => identity_of(&first.interface)?,

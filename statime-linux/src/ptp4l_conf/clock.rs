@@ -415,11 +415,13 @@ pub(super) fn clock_option<'a>(
             local_priority(out, clock.telecom, src);
         }
         "clock_type" => {
-            if choice(src, &["OC", "BC", "P2P_TC", "E2E_TC"])? >= 2 {
-                out.drop(
-                    src,
-                    "transparent clocks are not implemented: the converted file runs an \
-                     ordinary or boundary clock, which is not the same thing",
+            let names = ["OC", "BC", "P2P_TC", "E2E_TC"];
+            let i = choice(src, &names)?;
+            if i >= 2 {
+                let name = names.get(i).copied().unwrap_or("E2E_TC");
+                set(
+                    &mut out.top,
+                    entry("clock-type", format!("\"{name}\""), src),
                 );
             }
         }
@@ -440,7 +442,11 @@ pub(super) fn clock_option<'a>(
             "statime's servo estimates the frequency itself",
         )?,
         "assume_two_step" => default_only(out, src, "0", "no equivalent")?,
-        "tc_spanning_tree" => default_only(out, src, "0", "transparent clocks only")?,
+        "tc_spanning_tree" => {
+            if flag(src)? {
+                set(&mut out.top, entry("tc-spanning-tree", boolean(true), src));
+            }
+        }
         "check_fup_sync" => default_only(out, src, "0", "no equivalent")?,
         "sanity_freq_limit" => default_only(
             out,

@@ -418,6 +418,16 @@ impl<const F: usize> Port<F> {
         if from != to {
             self.push_event(PortEvent::StateChanged { from, to });
         }
+        // What was queued for the role the port leaves is not sent (clause
+        // 9.2.5: Announce, Sync and Delay_Resp only in MASTER, Delay_Req
+        // only in SLAVE or UNCALIBRATED).
+        self.pending.retain(|p| match p {
+            Pending::Announce | Pending::Sync | Pending::DelayResp { .. } => {
+                to == PortState::Master
+            }
+            Pending::DelayReq => matches!(to, PortState::Slave | PortState::Uncalibrated),
+            _ => true,
+        });
         // Every timer is re-derived from the new state.
         self.timers.stop_all();
         let p2p = self.ds.delay_mechanism == DelayMechanism::P2p;

@@ -319,3 +319,54 @@ fn p2p_tc_between_two_ptp4l() {
         st.n, st.mean, st.sd, st.max_abs, dl.mean
     ));
 }
+
+/// The anchor, same network and load: ptp4l itself as the E2E transparent
+/// clock (`clock_type E2E_TC`, `free_running 1`) between a ptp4l master and
+/// our slave. Our slave must lock through ptp4l's transparent clock too
+/// (interoperability the other way round); its figures are printed beside
+/// those of `e2e_tc_between_ptp4l_master_and_our_slave`.
+#[test]
+fn our_slave_through_ptp4l_e2e_tc() {
+    if !environment_ready() {
+        return;
+    }
+    let lab = Lab::line("p4ltc");
+    let (m, ta, s, tb) = (lab.node(0), lab.node(1), lab.node(2), lab.node(3));
+    let mut gm = procs::ptp4l(
+        &lab,
+        m,
+        "gm",
+        &ptp4l_config("E2E", "priority1 100\nclockClass 6"),
+    );
+    // ptp4l takes its second interface from the configuration file.
+    let tc_cfg = ptp4l_config("E2E", &format!("clock_type E2E_TC\n[{}]\n", tb.iface));
+    let mut tc = procs::ptp4l(&lab, ta, "tc", &tc_cfg);
+    let mut slave = procs::statime(&lab, s, "slave", &our_slave_config(s), "40s");
+    let _ = slave.wait(Duration::from_secs(60));
+    tc.proc.stop();
+    gm.proc.stop();
+    let slog = slave.log();
+    let ctx = || {
+        format!(
+            "\nslave:\n{}\nptp4l tc:\n{}",
+            procs::tail(&slog, 30),
+            procs::tail(&tc.proc.log(), 15)
+        )
+    };
+    let summary = logs::run_summary(&slog).unwrap_or_else(|| panic!("no summary{}", ctx()));
+    assert!(summary.locked_after.is_some(), "never locked{}", ctx());
+    assert!(
+        summary.rms < 20_000.0,
+        "true error rms {} ns{}",
+        summary.rms,
+        ctx()
+    );
+    figures(&format!(
+        "E2E_TC anchor: ptp4l master -> ptp4l E2E_TC -> our slave: locked after {:.1} s, true error rms {:.0} ns \
+         max {:.0} ns over {} s",
+        summary.locked_after.unwrap_or(0.0),
+        summary.rms,
+        summary.max,
+        summary.seconds
+    ));
+}

@@ -12,10 +12,12 @@ use arrayvec::ArrayVec;
 
 use crate::bmca::{self, DataSetUpdate, PortDecisionInput, RecommendedState};
 use crate::datasets::{DefaultDS, InstanceDataSets, TimePropertiesDS};
-use crate::port::{Measurement, Port, PortConfig, PortEvent, RxError, Transmit, TxContext};
+use crate::port::{
+    MAX_PATH, Measurement, Port, PortConfig, PortEvent, RxError, Transmit, TxContext,
+};
 use crate::time::{Instant, Time, TimeInterval};
-use crate::wire;
 use crate::wire::tlv::PortState;
+use crate::wire::{self, ClockIdentity};
 
 /// What an instance reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +242,7 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
                 }
             }
         }
+        self.propagate_path();
         if self.decision_needed {
             self.decision_needed = false;
             self.state_decision(now);
@@ -251,6 +254,20 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
                     }
                 }
             }
+        }
+    }
+
+    /// PATH_TRACE (clause 16.2.3): every port's Announces carry the path
+    /// of the parent's Announce (none as grandmaster), then this clock.
+    fn propagate_path(&mut self) {
+        let path: ArrayVec<ClockIdentity, MAX_PATH> = self
+            .ports
+            .iter()
+            .find(|p| matches!(p.state(), PortState::Slave | PortState::Uncalibrated))
+            .map(|p| p.parent_path().iter().copied().collect())
+            .unwrap_or_default();
+        for p in &mut self.ports {
+            p.set_upstream_path(path.iter().copied());
         }
     }
 

@@ -39,7 +39,7 @@ use crate::bmca::{ForeignAnnounce, ForeignMasterTable, PortDecisionInput, Recomm
 use crate::datasets::{InstanceDataSets, PortDS, log_interval_duration};
 use crate::time::{Duration, Instant, Time};
 use crate::wire::tlv::{DelayMechanism, PortState};
-use crate::wire::{self, PortIdentity};
+use crate::wire::{self, ClockIdentity, PortIdentity};
 
 /// Port settings beyond its data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,6 +62,20 @@ pub struct PortConfig {
     pub rate_ratio_window: u16,
     /// Seed of the randomised intervals (clause 9.5.11.2, 9.2.6.12).
     pub rng_seed: u64,
+    /// IEEE 802.1AS asCapable (802.1AS-2020 clause 11.2.2): with a
+    /// threshold the port exchanges Announce, Sync and Follow_Up only while
+    /// its peer delay is measured, at most this long, and the neighbour
+    /// answers (ptp4l `neighborPropDelayThresh`). `None`: always capable.
+    pub neighbor_prop_delay_thresh: Option<Duration>,
+    /// Pdelay requests in a row without an answer after which the port is
+    /// no longer asCapable (802.1AS-2020 allowedLostResponses, default 3).
+    pub allowed_lost_responses: u8,
+    /// Append the 802.1AS Follow_Up information TLV to every Follow_Up
+    /// (802.1AS-2020 clause 11.4.4.3; ptp4l `follow_up_info`).
+    pub follow_up_info: bool,
+    /// Append a PATH_TRACE TLV to every Announce: the parent's path and
+    /// this clock (clause 16.2; ptp4l `path_trace_enabled`).
+    pub path_trace: bool,
 }
 
 impl PortConfig {
@@ -78,6 +92,10 @@ impl PortConfig {
             rate_ratio_window: 8,
             rng_seed: u64::from(port_identity.port_number)
                 ^ u64::from_be_bytes(port_identity.clock_identity.0),
+            neighbor_prop_delay_thresh: None,
+            allowed_lost_responses: 3,
+            follow_up_info: false,
+            path_trace: false,
         }
     }
 }
@@ -199,7 +217,19 @@ pub struct Port<const F: usize = 16> {
     /// The path delays of the latest exchanges in a row that were
     /// implausible.
     implausible: ArrayVec<Duration, { receive::IMPLAUSIBLE_BEFORE_RESET }>,
+    /// Pdelay requests in a row that went unanswered (802.1AS asCapable).
+    lost_responses: u8,
+    /// The path of the parent's latest Announce (PATH_TRACE, clause 16.2),
+    /// set by the instance on every port; Announces sent carry it plus
+    /// this clock.
+    upstream_path: ArrayVec<ClockIdentity, MAX_PATH>,
+    /// The PATH_TRACE of the latest Announce from the parent on this port.
+    parent_path: ArrayVec<ClockIdentity, MAX_PATH>,
 }
+
+/// The longest PATH_TRACE kept (clause 16.2 bounds it by the Announce's
+/// size; eight hops cover any real gPTP domain).
+pub const MAX_PATH: usize = 8;
 
 /// The foreign master table runs on PTP-independent time: map the
 /// monotonic clock onto [`Time`] one to one.
@@ -232,6 +262,9 @@ impl<const F: usize> Port<F> {
             events: ArrayVec::new(),
             counters: PortCounters::default(),
             implausible: ArrayVec::new_const(),
+            lost_responses: 0,
+            upstream_path: ArrayVec::new_const(),
+            parent_path: ArrayVec::new_const(),
             config,
         }
     }
@@ -272,6 +305,37 @@ impl<const F: usize> Port<F> {
         self.mean_path_delay
     }
 
+    /// IEEE 802.1AS asCapable (802.1AS-2020 clause 11.2.2): always true
+    /// without [`PortConfig::neighbor_prop_delay_thresh`]; with it, true
+    /// while the peer delay is measured, within the threshold, and the
+    /// neighbour answers.
+    #[must_use]
+    pub fn as_capable(&self) -> bool {
+        let Some(thresh) = self.config.neighbor_prop_delay_thresh else {
+            return true;
+        };
+        self.lost_responses <= self.config.allowed_lost_responses
+            && self.mean_path_delay.is_some_and(|d| d <= thresh)
+    }
+
+    /// The path this port's Announces carry before this clock (PATH_TRACE,
+    /// clause 16.2): the parent's, set by the instance.
+    pub fn set_upstream_path(&mut self, path: impl IntoIterator<Item = ClockIdentity>) {
+        self.upstream_path.clear();
+        for id in path {
+            if self.upstream_path.try_push(id).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// The PATH_TRACE of the parent's latest Announce on this port (empty
+    /// without one).
+    #[must_use]
+    pub fn parent_path(&self) -> &[ClockIdentity] {
+        &self.parent_path
+    }
+
     /// The measured neighborRateRatio (P2P), 1.0 before it is known.
     #[must_use]
     pub fn neighbor_rate_ratio(&self) -> f64 {
@@ -292,7 +356,18 @@ impl<const F: usize> Port<F> {
         self.set_state(PortState::Disabled, now);
     }
 
+    /// Forget every foreign master (the port is no longer asCapable): the
+    /// state decision runs again without them.
+    pub(super) fn drop_foreign_masters(&mut self) {
+        if !self.foreign.is_empty() {
+            self.foreign.clear();
+            self.foreign.protect(None);
+            self.push_event(PortEvent::DecisionNeeded);
+        }
+    }
+
     fn reset_protocol(&mut self) {
+        self.lost_responses = 0;
         self.foreign.clear();
         self.foreign.protect(None);
         self.sync_rx.reset();
@@ -514,14 +589,18 @@ impl<const F: usize> Port<F> {
             match t {
                 Timer::Announce => {
                     if self.ds.port_state == PortState::Master {
-                        let _ = self.queue(Pending::Announce);
+                        if self.as_capable() {
+                            let _ = self.queue(Pending::Announce);
+                        }
                         self.timers
                             .set(Timer::Announce, now + self.ds.announce_interval());
                     }
                 }
                 Timer::Sync => {
                     if self.ds.port_state == PortState::Master {
-                        let _ = self.queue(Pending::Sync);
+                        if self.as_capable() {
+                            let _ = self.queue(Pending::Sync);
+                        }
                         self.timers.set(Timer::Sync, now + self.ds.sync_interval());
                     }
                 }
@@ -605,6 +684,11 @@ impl<const F: usize> Port<F> {
             sequences: &mut self.sequences,
             one_step: !ds.default.two_step_flag,
             ptp_now,
+            follow_up_info: self.config.follow_up_info,
+            path: self
+                .config
+                .path_trace
+                .then_some(self.upstream_path.as_slice()),
         };
         let result = transmit::write(p, cx, buf);
         if let Ok(t) = &result {
@@ -622,7 +706,10 @@ impl<const F: usize> Port<F> {
         match ctx.kind {
             TxKind::DelayReq => self.delay_rx.sent(ctx.sequence_id),
             TxKind::PdelayReq => {
-                self.pdelay.sent(ctx.sequence_id);
+                if self.pdelay.sent(ctx.sequence_id) {
+                    // The previous request was never answered in full.
+                    self.lost_responses = self.lost_responses.saturating_add(1);
+                }
             }
             TxKind::Sync | TxKind::PdelayResp => {}
         }

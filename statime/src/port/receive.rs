@@ -41,6 +41,16 @@ impl<const F: usize> Port<F> {
         ) {
             return self.not_applicable();
         }
+        if !self.as_capable()
+            && matches!(
+                msg.body,
+                MessageBody::Announce(_) | MessageBody::Sync(_) | MessageBody::FollowUp(_)
+            )
+        {
+            // 802.1AS-2020 clause 10.2.4, 11.2.2: time and Announce
+            // information are taken only on an asCapable port.
+            return self.not_applicable();
+        }
         let result = match msg.body {
             MessageBody::Announce(a) => {
                 self.announce(&msg, &a, now);
@@ -196,6 +206,14 @@ impl<const F: usize> Port<F> {
             bump(&mut self.counters.announce_refused);
             return;
         }
+        if is_parent {
+            self.parent_path.clear();
+            for id in path.iter().flat_map(PathTraceTlv::iter) {
+                if self.parent_path.try_push(id).is_err() {
+                    break;
+                }
+            }
+        }
         // clause 9.2.6.12: an Announce from the current parent restarts
         // the receipt timeout; any accepted Announce may change Erbest.
         if is_parent
@@ -281,6 +299,12 @@ impl<const F: usize> Port<F> {
         let filtered = self.delay_filter.push(raw);
         self.mean_path_delay = Some(filtered);
         self.ds.mean_link_delay = filtered.saturating_to_interval();
+        self.lost_responses = 0;
+        if !self.as_capable() {
+            // 802.1AS: a port that is not asCapable neither takes nor gives
+            // time; what it heard from a master no longer counts.
+            self.drop_foreign_masters();
+        }
     }
 
     pub(super) fn pdelay_resp_sent(&mut self, sequence_id: u16, t3: Time) {

@@ -8,8 +8,10 @@ use crate::wire::messages::{
     AnnounceMessage, DelayReqMessage, DelayRespMessage, FollowUpMessage, PdelayReqMessage,
     PdelayRespFollowUpMessage, PdelayRespMessage, SyncMessage,
 };
+use crate::wire::tlv::{FollowUpInformationTlv, PathTraceTlv};
 use crate::wire::{
-    Header, Message, MessageBody, MessageType, PortIdentity, Result, Timestamp, TlvSet,
+    ClockIdentity, Header, Message, MessageBody, MessageType, PortIdentity, Result, Timestamp,
+    TlvWriter,
 };
 
 /// Where a message goes; the transport maps it to an address (clause
@@ -121,7 +123,15 @@ pub(crate) struct Context<'a> {
     pub(crate) sequences: &'a mut Sequences,
     pub(crate) one_step: bool,
     pub(crate) ptp_now: Time,
+    /// Append the 802.1AS Follow_Up information TLV to Follow_Ups.
+    pub(crate) follow_up_info: bool,
+    /// Append a PATH_TRACE TLV to Announces: this path, then this clock.
+    pub(crate) path: Option<&'a [ClockIdentity]>,
 }
+
+/// Octets of the TLVs a port appends: a PATH_TRACE of the longest path kept
+/// plus this clock, or the Follow_Up information TLV.
+const SUFFIX_LEN: usize = 4 + 8 * (super::MAX_PATH + 1) + 32;
 
 /// Write `pending` into `buf`.
 pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Transmit> {
@@ -278,10 +288,39 @@ pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Trans
     }
     h.message_type = body.message_type().unwrap_or(MessageType::Sync);
     let event = h.message_type.is_event();
+    let mut suffix_buf = [0u8; SUFFIX_LEN];
+    let mut tlvs = TlvWriter::new(&mut suffix_buf);
+    match (&body, cx.path) {
+        (MessageBody::Announce(_), Some(path)) => {
+            // clause 16.2.3: the received pathSequence, then this clock.
+            let mut ids = [0u8; 8 * (super::MAX_PATH + 1)];
+            let mut n = 0;
+            let own = ds.default.clock_identity;
+            for id in path
+                .iter()
+                .take(super::MAX_PATH)
+                .chain(core::iter::once(&own))
+            {
+                if let Some(slot) = ids.get_mut(n..n + 8) {
+                    slot.copy_from_slice(&id.0);
+                    n += 8;
+                }
+            }
+            if let Some(p) = ids.get(..n).and_then(PathTraceTlv::from_bytes) {
+                tlvs.push(&p)?;
+            }
+        }
+        (MessageBody::FollowUp(_), _) if cx.follow_up_info => {
+            // A grandmaster's or a syntonized clock's own Follow_Up: rate
+            // ratio 1, no phase or frequency change (802.1AS-2020 11.4.4.3).
+            tlvs.push(&FollowUpInformationTlv::default())?;
+        }
+        _ => {}
+    }
     let message = Message {
         header: h,
         body,
-        suffix: TlvSet::EMPTY,
+        suffix: tlvs.finish(),
     };
     let len = message.emit(buf)?;
     Ok(Transmit {

@@ -379,10 +379,8 @@ const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
         Some((Fate::NotCarried, "G.8275.portDS.localPriority")),
     ),
     ("ptp_dst_mac 01:1B:19:00:00:00", None),
-    (
-        "network_transport L2\nptp_dst_mac 01:80:C2:00:00:0E",
-        Some((Fate::NotCarried, "ptp_dst_mac")),
-    ),
+    // Carried on Ethernet (802.1AS sends everything there).
+    ("network_transport L2\nptp_dst_mac 01:80:C2:00:00:0E", None),
     (
         "max_frequency 0",
         Some((Fate::Approximated, "max_frequency")),
@@ -424,10 +422,7 @@ const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
         Some((Fate::NotCarried, "phc_index")),
     ),
     ("gmCapable 0", Some((Fate::NotCarried, "gmCapable"))),
-    (
-        "neighborPropDelayThresh 800",
-        Some((Fate::NotCarried, "neighborPropDelayThresh")),
-    ),
+    ("delay_mechanism P2P\nneighborPropDelayThresh 800", None),
     (
         "ts2phc.pulsewidth 100000000",
         Some((Fate::NotCarried, "ts2phc.pulsewidth")),
@@ -723,11 +718,7 @@ fn gptp_cfg() {
     assert_eq!(
         remark_set(&conv),
         set_of(&[
-            (NotCarried, None, "neighborPropDelayThresh"),
             (NotCarried, None, "assume_two_step"),
-            (NotCarried, None, "path_trace_enabled"),
-            (NotCarried, None, "follow_up_info"),
-            (NotCarried, None, "ptp_dst_mac"),
             (Approximated, None, "summary_interval"),
         ]),
         "{}",
@@ -740,6 +731,14 @@ fn gptp_cfg() {
     assert_eq!(p.delay_mechanism, DelayMechanism::P2p);
     assert_eq!((p.announce_interval, p.sync_interval), (0, -3));
     assert_eq!(p.sync_receipt_timeout, 3);
+    // The 802.1AS parts.
+    assert!(c.follow_up_info && c.path_trace);
+    assert_eq!(
+        p.neighbor_prop_delay_thresh
+            .map(statime_linux::config::ConfigDuration::as_nanos),
+        Some(800)
+    );
+    assert_eq!(p.primary_mac(), [0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
 }
 
 #[test]
@@ -754,7 +753,6 @@ fn g8275_1_cfg() {
             (NotCarried, None, "dataset_comparison"),
             (NotCarried, None, "G.8275.defaultDS.localPriority"),
             (NotCarried, None, "G.8275.portDS.localPriority"),
-            (NotCarried, None, "ptp_dst_mac"),
             (Approximated, None, "summary_interval"),
         ]),
         "{}",

@@ -6,7 +6,9 @@ use statime::servo::{KalmanConfig, PiConfig, ServoConfig};
 use statime::time::TimeInterval;
 use statime::wire::{ClockAccuracy, ClockIdentity, ClockQuality, PortIdentity, SdoId};
 
-use super::{ClockKind, Config, KalmanSettings, PiSettings, PortSettings, Timestamping};
+use super::{
+    ClockKind, Config, ConfigDuration, KalmanSettings, PiSettings, PortSettings, Timestamping,
+};
 
 impl Config {
     /// The number of ports, as defaultDS.numberPorts (saturating; the
@@ -105,6 +107,10 @@ impl Config {
         config.fault_reset_interval = p.fault_reset_interval.to_core();
         config.delay_filter_length = p.delay_filter_length;
         config.rate_ratio_window = p.rate_ratio_window;
+        config.neighbor_prop_delay_thresh =
+            p.neighbor_prop_delay_thresh.map(ConfigDuration::to_core);
+        config.follow_up_info = self.follow_up_info;
+        config.path_trace = self.path_trace;
         config
     }
 

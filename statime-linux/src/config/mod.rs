@@ -57,7 +57,7 @@ pub use self::value::{
     OverlayMode, ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity,
     parse_duration,
 };
-use self::value::{de_clock_identity, de_millis, de_nanos, de_secs};
+use self::value::{de_clock_identity, de_millis, de_nanos, de_opt_nanos, de_secs};
 
 /// Where the daemon looks when no file is named.
 pub const DEFAULT_PATH: &str = "/etc/statime/statime.toml";
@@ -138,6 +138,12 @@ pub struct Config {
     /// measured from the Sync stream (default true; IEEE 1588-2019 clause
     /// 11.5.2.2 asks for a syntonized transparent clock).
     pub tc_syntonize: bool,
+    /// Append the IEEE 802.1AS Follow_Up information TLV to every
+    /// Follow_Up (default false; ptp4l `follow_up_info`).
+    pub follow_up_info: bool,
+    /// Append a PATH_TRACE TLV to every Announce (default false; ptp4l
+    /// `path_trace_enabled`; IEEE 1588-2019 clause 16.2).
+    pub path_trace: bool,
     /// The ports, `[[port]]` in the file (at least one).
     #[serde(rename = "port")]
     pub ports: Vec<PortSettings>,
@@ -181,6 +187,8 @@ impl Default for Config {
             clock_type: ClockType::Ordinary,
             tc_spanning_tree: false,
             tc_syntonize: true,
+            follow_up_info: false,
+            path_trace: false,
             ports: Vec::new(),
             servo: ServoSettings::default(),
             clock: ClockSettings::default(),
@@ -254,6 +262,15 @@ pub struct PortSettings {
     /// The key (keyID in that association) the port signs with (default
     /// 1); received messages may use any key of the association.
     pub active_key_id: u32,
+    /// IEEE 802.1AS asCapable: the port takes and gives time only while
+    /// its measured peer delay is at most this (default none: no such
+    /// check; ptp4l `neighborPropDelayThresh`, in ns when a bare number).
+    #[serde(deserialize_with = "de_opt_nanos")]
+    pub neighbor_prop_delay_thresh: Option<ConfigDuration>,
+    /// The destination MAC of every message but peer delay ones on an
+    /// Ethernet port (default `01:1B:19:00:00:00`; gPTP sends everything
+    /// to `01:80:C2:00:00:0E`; ptp4l `ptp_dst_mac`).
+    pub ptp_dst_mac: Option<String>,
 }
 
 impl Default for PortSettings {
@@ -262,7 +279,33 @@ impl Default for PortSettings {
     }
 }
 
+/// `aa:bb:cc:dd:ee:ff` (or with `-`) as six octets.
+#[must_use]
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let octets: Vec<u8> = text
+        .split([':', '-'])
+        .map(|o| {
+            if o.len() == 2 {
+                u8::from_str_radix(o, 16).ok()
+            } else {
+                None
+            }
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    octets.try_into().ok()
+}
+
 impl PortSettings {
+    /// The destination MAC of non-peer-delay messages on Ethernet
+    /// (`ptp-dst-mac`, default 01-1B-19-00-00-00).
+    #[must_use]
+    pub fn primary_mac(&self) -> [u8; 6] {
+        self.ptp_dst_mac
+            .as_deref()
+            .and_then(parse_mac)
+            .unwrap_or(crate::net::PRIMARY_MAC)
+    }
+
     /// A port on `interface` with every other setting at its default.
     #[must_use]
     pub fn new(interface: String) -> Self {
@@ -290,6 +333,8 @@ impl PortSettings {
             rate_ratio_window: 8,
             spp: None,
             active_key_id: 1,
+            neighbor_prop_delay_thresh: None,
+            ptp_dst_mac: None,
         }
     }
 }

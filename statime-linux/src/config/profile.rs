@@ -37,6 +37,11 @@ pub enum Profile {
     /// The AES67 media profile (AES67-2018 annex A).
     #[serde(rename = "aes67")]
     Aes67,
+    /// IEEE 802.1AS-2020 generalized PTP (gPTP) over Ethernet: peer delay,
+    /// majorSdoId 1, everything to 01-80-C2-00-00-0E, asCapable, the
+    /// Follow_Up information TLV and PATH_TRACE.
+    #[serde(rename = "gptp", alias = "802.1as")]
+    Gptp,
 }
 
 /// The default and allowed range of one integer member.
@@ -130,6 +135,9 @@ pub struct Spec {
     pub delay_mechanisms: &'static [DelayMechanism],
     /// Transports allowed; the first is the default.
     pub transports: &'static [Transport],
+    /// IEEE 802.1AS: majorSdoId 1, the Follow_Up information TLV,
+    /// PATH_TRACE, asCapable at 800 ns and the 802.1AS destination MAC.
+    pub ieee_802_1as: bool,
 }
 
 const ANY_TRANSPORT: &[Transport] = &[Transport::UdpIpv4, Transport::UdpIpv6, Transport::Ethernet];
@@ -155,6 +163,7 @@ const DEFAULT_E2E: Spec = Spec {
     announce_receipt_timeout: limit(3, 2, 10),
     delay_mechanisms: &[DelayMechanism::E2e],
     transports: ANY_TRANSPORT,
+    ieee_802_1as: false,
 };
 
 /// IEEE 1588-2019 annex I.4: as I.3 with peer delay.
@@ -187,6 +196,7 @@ const SMPTE_2059_2: Spec = Spec {
     announce_receipt_timeout: limit(3, 2, 10),
     delay_mechanisms: &[DelayMechanism::E2e, DelayMechanism::P2p],
     transports: &[Transport::UdpIpv4],
+    ieee_802_1as: false,
 };
 
 /// AES67-2018 annex A (the media profile).
@@ -209,15 +219,47 @@ const AES67: Spec = Spec {
     announce_receipt_timeout: limit(3, 2, 10),
     delay_mechanisms: &[DelayMechanism::E2e],
     transports: &[Transport::UdpIpv4],
+    ieee_802_1as: false,
 };
+
+/// IEEE 802.1AS-2020 (gPTP): the values linuxptp's `gPTP.cfg` uses
+/// (priority1/2, intervals, neighborPropDelayThresh 800 ns); the ranges
+/// are the standard's as far as we know them (see docs/profiles.md).
+const GPTP: Spec = Spec {
+    name: "gptp",
+    source: "IEEE 802.1AS-2020",
+    domain: limit(0, 0, 127),
+    priority1: limit(246, 0, 255),
+    priority2: limit(248, 0, 255),
+    announce_interval: limit(0, -3, 4),
+    sync_interval: limit(-3, -7, 0),
+    delay_interval: DelayLimit {
+        default: 0,
+        range: LogRange::Fixed(0, 5),
+    },
+    pdelay_interval: DelayLimit {
+        default: 0,
+        range: LogRange::Fixed(-3, 5),
+    },
+    announce_receipt_timeout: limit(3, 2, 10),
+    delay_mechanisms: &[DelayMechanism::P2p],
+    transports: &[Transport::Ethernet],
+    ieee_802_1as: true,
+};
+
+/// 802.1AS: the asCapable threshold of linuxptp's gPTP.cfg.
+const GPTP_NEIGHBOR_PROP_DELAY_THRESH_NS: i64 = 800;
+/// 802.1AS: every message goes to the peer delay address.
+const GPTP_DST_MAC: &str = "01:80:C2:00:00:0E";
 
 impl Profile {
     /// Every profile, in the order the documentation lists them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::DefaultE2e,
         Self::DefaultP2p,
         Self::Smpte2059,
         Self::Aes67,
+        Self::Gptp,
     ];
 
     /// What the profile fixes.
@@ -228,6 +270,7 @@ impl Profile {
             Self::DefaultP2p => &DEFAULT_P2P,
             Self::Smpte2059 => &SMPTE_2059_2,
             Self::Aes67 => &AES67,
+            Self::Gptp => &GPTP,
         }
     }
 
@@ -254,6 +297,17 @@ pub(crate) fn apply_defaults(config: &mut Config) {
     }
     if !set("priority2") {
         config.priority2 = spec.priority2.default;
+    }
+    if spec.ieee_802_1as {
+        if !set("sdo-id") {
+            config.sdo_id = 0x100;
+        }
+        if !set("follow-up-info") {
+            config.follow_up_info = true;
+        }
+        if !set("path-trace") {
+            config.path_trace = true;
+        }
     }
     for (i, port) in config.ports.iter_mut().enumerate() {
         apply_port_defaults(spec, port, |k| set(&format!("port[{i}].{k}")));
@@ -288,6 +342,19 @@ pub(crate) fn apply_port_defaults(
     }
     if !is_set("announce-receipt-timeout") {
         port.announce_receipt_timeout = spec.announce_receipt_timeout.default;
+    }
+    if spec.ieee_802_1as {
+        if !is_set("neighbor-prop-delay-thresh") {
+            port.neighbor_prop_delay_thresh = Some(super::ConfigDuration::from_nanos(
+                GPTP_NEIGHBOR_PROP_DELAY_THRESH_NS,
+            ));
+        }
+        if !is_set("ptp-dst-mac") {
+            port.ptp_dst_mac = Some(GPTP_DST_MAC.to_owned());
+        }
+        if !is_set("sync-receipt-timeout") {
+            port.sync_receipt_timeout = 3;
+        }
     }
 }
 
@@ -326,6 +393,28 @@ pub(crate) fn violations(config: &Config) -> Vec<(String, String)> {
     ] {
         if let Some(m) = out_of(spec, v, l) {
             out.push((key.to_owned(), m));
+        }
+    }
+    if spec.ieee_802_1as {
+        if config.sdo_id >> 8 != 1 {
+            out.push((
+                "sdo-id".to_owned(),
+                format!(
+                    "{:#05x} is not allowed by profile \"{}\": majorSdoId must be 1 (sdo-id \
+                     0x100..=0x1ff; {})",
+                    config.sdo_id, spec.name, spec.source
+                ),
+            ));
+        }
+        if !config.follow_up_info {
+            out.push((
+                "follow-up-info".to_owned(),
+                format!(
+                    "false is not allowed by profile \"{}\": every Follow_Up carries the \
+                     Follow_Up information TLV ({})",
+                    spec.name, spec.source
+                ),
+            ));
         }
     }
     let general = super::validate::LOG_INTERVAL_RANGE;
@@ -676,8 +765,60 @@ mod tests {
     }
 
     #[test]
+    fn gptp_supplies_the_802_1as_settings_and_refuses_the_rest() {
+        let c = load(&with("gptp", "", "")).expect("valid");
+        assert_eq!((c.sdo_id, c.priority1, c.priority2), (0x100, 246, 248));
+        assert!(c.follow_up_info && c.path_trace);
+        let p = &c.ports[0];
+        assert_eq!(p.transport, Transport::Ethernet);
+        assert_eq!(p.delay_mechanism, DelayMechanism::P2p);
+        assert_eq!(
+            (p.announce_interval, p.sync_interval, p.pdelay_interval),
+            (0, -3, 0)
+        );
+        assert_eq!(p.sync_receipt_timeout, 3);
+        assert_eq!(
+            p.neighbor_prop_delay_thresh
+                .map(super::super::ConfigDuration::as_nanos),
+            Some(800)
+        );
+        assert_eq!(p.primary_mac(), [0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
+        // The core port gets all of it.
+        let pc = c.port_configs(statime::wire::ClockIdentity([1; 8]));
+        assert!(pc[0].follow_up_info && pc[0].path_trace);
+        assert_eq!(
+            pc[0].neighbor_prop_delay_thresh,
+            Some(statime::time::Duration::from_nanos(800))
+        );
+        // Accepted under its other name too.
+        assert!(load(&with("802.1as", "", "")).is_ok());
+        let e = load(&with(
+            "gptp",
+            "sdo-id = 0\nfollow-up-info = false",
+            "transport = \"udp-ipv4\"\n",
+        ))
+        .expect_err("three violations");
+        assert_eq!(e.len(), 3, "{e:#?}");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("sdo-id: 0x000 is not allowed by profile \"gptp\"")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("follow-up-info: false is not allowed")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("port[0].transport: \"udp-ipv4\" is not allowed")),
+            "{e:#?}"
+        );
+    }
+
+    #[test]
     fn unknown_profile_is_a_schema_error() {
-        let e = Config::from_toml("profile = \"gptp\"\n", "u.toml").expect_err("unknown");
+        let e = Config::from_toml("profile = \"g.8275.9\"\n", "u.toml").expect_err("unknown");
         let e = e.to_string();
         assert!(
             e.starts_with("u.toml:1:11: profile: unknown variant"),

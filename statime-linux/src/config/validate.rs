@@ -93,6 +93,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     logging_and_observability(&mut c);
     overlay(&mut c);
     transparent(&mut c);
+    gptp_keys(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -102,6 +103,41 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
 /// A transparent clock (`clock-type = "E2E_TC"` or `"P2P_TC"`): at least
 /// two ports, all with the delay mechanism of its kind (as ptp4l demands),
 /// and none of what only a clock that synchronises has.
+/// The IEEE 802.1AS port keys: a MAC that parses and is multicast, and
+/// keys that only matter on Ethernet or with peer delay.
+fn gptp_keys(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    for (i, p) in cfg.ports.iter().enumerate() {
+        let k = |name: &str| format!("port[{i}].{name}");
+        if let Some(text) = &p.ptp_dst_mac {
+            match super::parse_mac(text) {
+                None => c.error(
+                    &k("ptp-dst-mac"),
+                    format!("\"{text}\" is not a MAC address (aa:bb:cc:dd:ee:ff)"),
+                ),
+                Some(mac) if mac[0] & 1 == 0 => c.error(
+                    &k("ptp-dst-mac"),
+                    format!("{text} is not a multicast address (the first octet must be odd)"),
+                ),
+                Some(_) if p.transport != Transport::Ethernet => {
+                    c.unused(&k("ptp-dst-mac"), "unless transport = \"ethernet\"");
+                }
+                Some(_) => {}
+            }
+        }
+        if p.neighbor_prop_delay_thresh.is_some() {
+            if p.delay_mechanism != DelayMechanism::P2p {
+                c.unused(
+                    &k("neighbor-prop-delay-thresh"),
+                    "unless delay-mechanism = \"P2P\"",
+                );
+            } else if let Some(d) = p.neighbor_prop_delay_thresh {
+                c.nonneg_duration(&k("neighbor-prop-delay-thresh"), d);
+            }
+        }
+    }
+}
+
 fn transparent(c: &mut Checker<'_>) {
     let cfg = c.config;
     // tc-spanning-tree and tc-syntonize are silent on other clocks, as

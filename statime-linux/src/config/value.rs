@@ -242,6 +242,13 @@ pub(crate) fn de_nanos<'de, D: Deserializer<'de>>(d: D) -> Result<ConfigDuration
     de_duration(d, 1, "nanoseconds")
 }
 
+/// An optional duration whose bare numbers are nanoseconds (absent: `None`).
+pub(crate) fn de_opt_nanos<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<ConfigDuration>, D::Error> {
+    de_duration(d, 1, "nanoseconds").map(Some)
+}
+
 /// A duration whose bare numbers are milliseconds.
 pub(crate) fn de_millis<'de, D: Deserializer<'de>>(d: D) -> Result<ConfigDuration, D::Error> {
     de_duration(d, 1_000_000, "milliseconds")

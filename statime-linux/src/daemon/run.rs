@@ -384,6 +384,7 @@ impl Daemon {
             let options = NetOptions {
                 multicast_ttl: p.multicast_ttl,
                 ipv6_scope: p.udp6_scope,
+                primary_mac: p.primary_mac(),
                 ..NetOptions::default()
             };
             let sockets = PortSockets::open(&p.interface, transport(p.transport), mode, options)?;

@@ -89,6 +89,7 @@ impl TcDaemon {
             let options = NetOptions {
                 multicast_ttl: p.multicast_ttl,
                 ipv6_scope: p.udp6_scope,
+                primary_mac: p.primary_mac(),
                 ..NetOptions::default()
             };
             let sockets = PortSockets::open(&p.interface, transport(p.transport), mode, options)?;

@@ -116,6 +116,9 @@ pub struct NetOptions {
     pub event_port: u16,
     /// The general port (default 320).
     pub general_port: u16,
+    /// Ethernet: where messages other than peer delay ones go (default
+    /// [`PRIMARY_MAC`]; IEEE 802.1AS sends everything to [`PDELAY_MAC`]).
+    pub primary_mac: [u8; 6],
 }
 
 impl Default for NetOptions {
@@ -125,6 +128,7 @@ impl Default for NetOptions {
             ipv6_scope: 0x0e,
             event_port: EVENT_PORT,
             general_port: GENERAL_PORT,
+            primary_mac: PRIMARY_MAC,
         }
     }
 }

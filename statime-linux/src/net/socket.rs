@@ -285,8 +285,8 @@ impl PortSockets {
                 (event, Some(general), d)
             }
             Transport::Ethernet => {
-                let fd = open_packet(interface, ifindex)?;
-                let primary = RawAddr::link(ifindex, ETH_P_1588, Some(PRIMARY_MAC));
+                let fd = open_packet(interface, ifindex, options.primary_mac)?;
+                let primary = RawAddr::link(ifindex, ETH_P_1588, Some(options.primary_mac));
                 let pdelay = RawAddr::link(ifindex, ETH_P_1588, Some(PDELAY_MAC));
                 let d = Destinations {
                     primary_event: primary,
@@ -677,7 +677,7 @@ fn open_udp(
 
 /// The AF_PACKET SOCK_DGRAM socket of an Ethernet port, bound to
 /// ETH_P_1588 on the interface and joined to both PTP MAC groups.
-fn open_packet(interface: &str, ifindex: u32) -> Result<OwnedFd, NetError> {
+fn open_packet(interface: &str, ifindex: u32, primary: [u8; 6]) -> Result<OwnedFd, NetError> {
     let fd = sys::dgram_socket(libc::AF_PACKET).map_err(|e| {
         NetError::privileged(interface, "open an AF_PACKET socket", "CAP_NET_RAW", e)
     })?;
@@ -690,7 +690,8 @@ fn open_packet(interface: &str, ifindex: u32) -> Result<OwnedFd, NetError> {
             e,
         )
     })?;
-    for mac in [PRIMARY_MAC, PDELAY_MAC] {
+    let extra = (primary != PRIMARY_MAC && primary != PDELAY_MAC).then_some(primary);
+    for mac in [PRIMARY_MAC, PDELAY_MAC].into_iter().chain(extra) {
         let mut address = [0u8; 8];
         address[..6].copy_from_slice(&mac);
         let mreq = libc::packet_mreq {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::config::ConfigDuration;
 
 use super::clock::{CLOCK_OPTIONS, Clock, default_only, local_priority};
-use super::out::{Entry, Out, Src, boolean, duration, entry, quote};
+use super::out::{Entry, Out, Src, boolean, duration, entry, quote, set};
 use super::values::{c_int, choice, flag, int_in};
 
 /// The options of one port (or of the commented placeholder when
@@ -280,17 +280,31 @@ pub(super) fn port_options<'a>(
                     );
                 }
             }
-            "ptp_dst_mac" => mac(out, src, "01:1B:19:00:00:00", transport).map_err(e)?,
+            "ptp_dst_mac" => {
+                let v = src.setting.value.as_str();
+                if transport == 2 && !v.eq_ignore_ascii_case("01:1B:19:00:00:00") {
+                    if crate::config::parse_mac(v).is_none() {
+                        return Err(e(format!(
+                            "{}: \"{v}\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+                            src.setting.name
+                        )));
+                    }
+                    entries.push(entry("ptp-dst-mac", quote(v), src));
+                } else {
+                    mac(out, src, "01:1B:19:00:00:00", transport).map_err(e)?;
+                }
+            }
             "p2p_dst_mac" => mac(out, src, "01:80:C2:00:00:0E", transport).map_err(e)?,
             "neighborPropDelayThresh" => {
-                int_in(src, 0, i64::from(i32::MAX)).map_err(e)?;
-                default_only(
-                    out,
-                    src,
-                    "20000000",
-                    "802.1AS asCapable check on the peer delay not implemented",
-                )
-                .map_err(e)?;
+                let n = int_in(src, 0, i64::from(i32::MAX)).map_err(e)?;
+                // ptp4l's default (20 ms) never bites: leave it out.
+                if n != 20_000_000 {
+                    entries.push(entry(
+                        "neighbor-prop-delay-thresh",
+                        duration(ConfigDuration::from_nanos(n)),
+                        src,
+                    ));
+                }
             }
             "min_neighbor_prop_delay" => {
                 int_in(src, i64::from(i32::MIN), 0).map_err(e)?;
@@ -326,21 +340,16 @@ pub(super) fn port_options<'a>(
             "net_sync_monitor" => {
                 default_only(out, src, "0", "NetSync Monitor is not implemented").map_err(e)?;
             }
-            "path_trace_enabled" => default_only(
-                out,
-                src,
-                "0",
-                "statime drops looping Announce messages by a received PATH_TRACE TLV but \
-                 does not append one",
-            )
-            .map_err(e)?,
-            "follow_up_info" => default_only(
-                out,
-                src,
-                "0",
-                "statime does not send the 802.1AS Follow_Up information TLV",
-            )
-            .map_err(e)?,
+            "path_trace_enabled" => {
+                if flag(src).map_err(e)? {
+                    set(&mut out.top, entry("path-trace", boolean(true), src));
+                }
+            }
+            "follow_up_info" => {
+                if flag(src).map_err(e)? {
+                    set(&mut out.top, entry("follow-up-info", boolean(true), src));
+                }
+            }
             "ignore_transport_specific" => default_only(
                 out,
                 src,

@@ -74,7 +74,10 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
         local_time_properties: TimePropertiesDS,
         ports: impl IntoIterator<Item = PortConfig>,
     ) -> Self {
-        let ports: ArrayVec<Port<F>, P> = ports.into_iter().take(P).map(Port::new).collect();
+        let mut ports: ArrayVec<Port<F>, P> = ports.into_iter().take(P).map(Port::new).collect();
+        for p in &mut ports {
+            p.set_dataset_comparison(default.dataset_comparison);
+        }
         default.number_ports = u16::try_from(ports.len()).unwrap_or(u16::MAX);
         Self {
             ds: InstanceDataSets::new(default, local_time_properties),

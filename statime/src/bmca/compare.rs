@@ -3,7 +3,7 @@
 
 use core::cmp::Ordering;
 
-use crate::datasets::DefaultDS;
+use crate::datasets::{DatasetComparison, DefaultDS};
 use crate::wire::messages::AnnounceMessage;
 use crate::wire::{ClockIdentity, ClockQuality, PortIdentity};
 
@@ -29,6 +29,12 @@ pub struct ComparisonDataset {
     /// Identity of the receiver: the portIdentity of the port that received
     /// the Announce, or `{clockIdentity, 0}` for D0.
     pub receiver: PortIdentity,
+    /// localPriority (telecom profiles): the receiving port's
+    /// portDS.localPriority, or defaultDS.localPriority for D0 (128 when
+    /// unused).
+    pub local_priority: u8,
+    /// Which comparison applies (the instance's).
+    pub comparison: DatasetComparison,
 }
 
 /// The result of [`ComparisonDataset::compare`]`(a, b)`, read as "A is ...
@@ -117,7 +123,22 @@ impl ComparisonDataset {
             steps_removed: announce.steps_removed,
             sender,
             receiver,
+            local_priority: 128,
+            comparison: DatasetComparison::Ieee1588,
         }
+    }
+
+    /// The same data set compared the telecom profiles' way with this
+    /// localPriority.
+    #[must_use]
+    pub const fn with_comparison(
+        mut self,
+        comparison: DatasetComparison,
+        local_priority: u8,
+    ) -> Self {
+        self.comparison = comparison;
+        self.local_priority = local_priority;
+        self
     }
 
     /// D0, the data set of this instance (clause 9.3.4 and 9.3.3): the
@@ -138,6 +159,8 @@ impl ComparisonDataset {
             steps_removed: 0,
             sender: own,
             receiver: own,
+            local_priority: ds.local_priority,
+            comparison: ds.dataset_comparison,
         }
     }
 
@@ -147,8 +170,16 @@ impl ComparisonDataset {
     /// order: priority1, clockClass, clockAccuracy, offsetScaledLogVariance,
     /// priority2, grandmasterIdentity. The same grandmaster: see
     /// [`Self::compare_topology`].
+    ///
+    /// With [`DatasetComparison::Telecom`] (either side), the alternate
+    /// comparison of [`Self::compare_telecom`] applies instead.
     #[must_use]
     pub fn compare(&self, b: &Self) -> DatasetOrdering {
+        if self.comparison == DatasetComparison::Telecom
+            || b.comparison == DatasetComparison::Telecom
+        {
+            return self.compare_telecom(b);
+        }
         if self.grandmaster_identity == b.grandmaster_identity {
             return self.compare_topology(b);
         }
@@ -170,6 +201,40 @@ impl ComparisonDataset {
             DatasetOrdering::Better
         } else {
             DatasetOrdering::Worse
+        }
+    }
+
+    /// The alternate data set comparison of the telecom profiles (ITU-T
+    /// G.8275.1 clause 6.7.x, figure 3; G.8275.2 the same): the lower value
+    /// wins, in this order: clockClass, clockAccuracy,
+    /// offsetScaledLogVariance, priority2, localPriority. priority1 is not
+    /// looked at. On a tie, a grandmaster-capable class (1 to 127) goes to
+    /// the topology ([`Self::compare_topology`]); otherwise the lower
+    /// grandmasterIdentity wins, and the same identity goes to the
+    /// topology.
+    #[must_use]
+    pub fn compare_telecom(&self, b: &Self) -> DatasetOrdering {
+        let qa = &self.grandmaster_clock_quality;
+        let qb = &b.grandmaster_clock_quality;
+        let order = qa
+            .clock_class
+            .cmp(&qb.clock_class)
+            .then(u8::from(qa.clock_accuracy).cmp(&u8::from(qb.clock_accuracy)))
+            .then(
+                qa.offset_scaled_log_variance
+                    .cmp(&qb.offset_scaled_log_variance),
+            )
+            .then(self.grandmaster_priority2.cmp(&b.grandmaster_priority2))
+            .then(self.local_priority.cmp(&b.local_priority));
+        match order {
+            Ordering::Less => DatasetOrdering::Better,
+            Ordering::Greater => DatasetOrdering::Worse,
+            Ordering::Equal if qa.clock_class <= 127 => self.compare_topology(b),
+            Ordering::Equal => match self.grandmaster_identity.cmp(&b.grandmaster_identity) {
+                Ordering::Less => DatasetOrdering::Better,
+                Ordering::Greater => DatasetOrdering::Worse,
+                Ordering::Equal => self.compare_topology(b),
+            },
         }
     }
 
@@ -247,7 +312,62 @@ mod tests {
             steps_removed: 1,
             sender: pid(0x20, 1),
             receiver: pid(0x30, 1),
+            local_priority: 128,
+            comparison: DatasetComparison::Ieee1588,
         }
+    }
+
+    fn telecom(local_priority: u8) -> ComparisonDataset {
+        base().with_comparison(DatasetComparison::Telecom, local_priority)
+    }
+
+    #[test]
+    fn telecom_ignores_priority1() {
+        let mut a = telecom(128);
+        a.grandmaster_priority1 = 200;
+        let mut b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_priority1 = 1;
+        // IEEE 1588 would take B on priority1; the telecom comparison goes
+        // on to the identity (class 248 is not grandmaster-capable).
+        check(&a, &b, DatasetOrdering::Better);
+        let (mut a2, mut b2) = (a, b);
+        a2.comparison = DatasetComparison::Ieee1588;
+        b2.comparison = DatasetComparison::Ieee1588;
+        check(&a2, &b2, DatasetOrdering::Worse);
+    }
+
+    #[test]
+    fn telecom_order_class_accuracy_variance_priority2_local_priority() {
+        let a = telecom(128);
+        let mut b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_clock_quality.clock_class = 6;
+        check(&a, &b, DatasetOrdering::Worse);
+        let mut b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_clock_quality.clock_accuracy = ClockAccuracy::Ns100;
+        check(&a, &b, DatasetOrdering::Worse);
+        let mut b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_clock_quality.offset_scaled_log_variance = 0x1000;
+        check(&a, &b, DatasetOrdering::Worse);
+        let mut b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_priority2 = 10;
+        check(&a, &b, DatasetOrdering::Worse);
+        // localPriority after priority2, before the identity.
+        let b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 50);
+        check(&a, &b, DatasetOrdering::Worse);
+        let b = other_gm(0x60).with_comparison(DatasetComparison::Telecom, 200);
+        check(&a, &b, DatasetOrdering::Better);
+    }
+
+    #[test]
+    fn telecom_grandmaster_capable_class_goes_to_topology() {
+        let mut a = telecom(128);
+        a.grandmaster_clock_quality.clock_class = 6;
+        let mut b = other_gm(0x10).with_comparison(DatasetComparison::Telecom, 128);
+        b.grandmaster_clock_quality.clock_class = 6;
+        b.steps_removed = 3;
+        // Equal attributes, class 6: fewer steps wins, not the lower
+        // identity (B's 0x10.. is lower).
+        check(&a, &b, DatasetOrdering::Better);
     }
 
     /// Check `compare(a, b) == expected` and the reverse.

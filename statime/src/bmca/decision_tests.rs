@@ -36,7 +36,13 @@ fn fa(gm: u8, priority1: u8, steps: u16, sender: PortIdentity, port: u16) -> For
         flags: FlagField(0x0018),
         sequence_id: 0,
         log_message_interval: 1,
+        local_priority: 128,
+        comparison: statime_comparison(),
     }
+}
+
+fn statime_comparison() -> crate::datasets::DatasetComparison {
+    crate::datasets::DatasetComparison::Ieee1588
 }
 
 /// Better than D0 (priority1 128, class 248).

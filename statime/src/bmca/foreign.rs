@@ -4,7 +4,7 @@
 use arrayvec::ArrayVec;
 
 use super::ForeignAnnounce;
-use crate::datasets::log_interval_duration;
+use crate::datasets::{DatasetComparison, log_interval_duration};
 use crate::time::{Duration, Time};
 use crate::wire::messages::AnnounceMessage;
 use crate::wire::tlv::PathTraceTlv;
@@ -165,6 +165,8 @@ pub struct ForeignMasterTable<const N: usize> {
     max_steps_removed: u16,
     protected: Option<PortIdentity>,
     records: ArrayVec<ForeignMasterRecord, N>,
+    comparison: DatasetComparison,
+    local_priority: u8,
 }
 
 impl<const N: usize> ForeignMasterTable<N> {
@@ -180,6 +182,19 @@ impl<const N: usize> ForeignMasterTable<N> {
             max_steps_removed: 255,
             protected: None,
             records: ArrayVec::new_const(),
+            comparison: DatasetComparison::Ieee1588,
+            local_priority: 128,
+        }
+    }
+
+    /// The instance's data set comparison and this port's localPriority
+    /// (telecom profiles): every record, old and new, compares with them.
+    pub fn set_comparison(&mut self, comparison: DatasetComparison, local_priority: u8) {
+        self.comparison = comparison;
+        self.local_priority = local_priority;
+        for r in &mut self.records {
+            r.announce.comparison = comparison;
+            r.announce.local_priority = local_priority;
         }
     }
 
@@ -237,7 +252,9 @@ impl<const N: usize> ForeignMasterTable<N> {
         path_trace: Option<&PathTraceTlv<'_>>,
         now: Time,
     ) -> AnnounceVerdict {
-        let announce = ForeignAnnounce::new(header, message, self.receiver);
+        let mut announce = ForeignAnnounce::new(header, message, self.receiver);
+        announce.comparison = self.comparison;
+        announce.local_priority = self.local_priority;
         let own = self.receiver.clock_identity;
         if announce.sender.clock_identity == own {
             return AnnounceVerdict::OwnClock;

@@ -34,7 +34,7 @@ pub use foreign::{
     ForeignMasterTable,
 };
 
-use crate::datasets::TimePropertiesDS;
+use crate::datasets::{DatasetComparison, TimePropertiesDS};
 use crate::wire::messages::AnnounceMessage;
 use crate::wire::{FlagField, Header, PortIdentity};
 
@@ -57,6 +57,10 @@ pub struct ForeignAnnounce {
     pub sequence_id: u16,
     /// The header's logMessageInterval (the sender's logAnnounceInterval).
     pub log_message_interval: i8,
+    /// The receiving port's localPriority (telecom profiles; 128 unused).
+    pub local_priority: u8,
+    /// The comparison the receiving instance runs.
+    pub comparison: DatasetComparison,
 }
 
 impl ForeignAnnounce {
@@ -71,6 +75,8 @@ impl ForeignAnnounce {
             flags: header.flags,
             sequence_id: header.sequence_id,
             log_message_interval: header.log_message_interval,
+            local_priority: 128,
+            comparison: DatasetComparison::Ieee1588,
         }
     }
 
@@ -78,6 +84,7 @@ impl ForeignAnnounce {
     #[must_use]
     pub const fn dataset(&self) -> ComparisonDataset {
         ComparisonDataset::from_announce(&self.message, self.sender, self.receiver)
+            .with_comparison(self.comparison, self.local_priority)
     }
 
     /// Compare with `other` (clause 9.3.4): "self is ... than other".

@@ -58,6 +58,26 @@ pub struct DefaultDS {
     pub max_steps_removed: u8,
     /// defaultDS.instanceType (clause 8.2.1.5.5).
     pub instance_type: InstanceType,
+    /// The data set comparison the BMCA uses: IEEE 1588's (clause 9.3.4)
+    /// or the telecom profiles' alternate one (ITU-T G.8275.1/G.8275.2).
+    pub dataset_comparison: DatasetComparison,
+    /// defaultDS.localPriority of the telecom profiles (G.8275.1 clause
+    /// 6.3.2): D0's place among equal clocks in the alternate comparison
+    /// (default 128; lower wins).
+    pub local_priority: u8,
+}
+
+/// Which data set comparison the BMCA runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DatasetComparison {
+    /// IEEE 1588-2019 clause 9.3.4 (figures 33 and 34).
+    #[default]
+    Ieee1588,
+    /// The alternate BMCA of ITU-T G.8275.1 / G.8275.2 (clause 6.7 of
+    /// G.8275.1): priority1 is not used; clockClass, clockAccuracy,
+    /// offsetScaledLogVariance, priority2, then localPriority decide.
+    Telecom,
 }
 
 impl Default for DefaultDS {
@@ -93,6 +113,8 @@ impl DefaultDS {
             } else {
                 InstanceType::OrdinaryClock
             },
+            dataset_comparison: DatasetComparison::Ieee1588,
+            local_priority: 128,
         }
     }
 

@@ -24,7 +24,7 @@ mod port;
 mod time_properties;
 
 pub use current::CurrentDS;
-pub use default::{DefaultDS, InstanceType};
+pub use default::{DatasetComparison, DefaultDS, InstanceType};
 pub use parent::ParentDS;
 pub use port::{PortDS, log_interval_duration};
 pub use time_properties::TimePropertiesDS;

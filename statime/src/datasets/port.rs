@@ -60,6 +60,10 @@ pub struct PortDS {
     /// portDS.masterOnly (clause 8.2.15.5.2): the port never becomes SLAVE
     /// or UNCALIBRATED and its Erbest is left out of Ebest (clause 9.2.2.2).
     pub master_only: bool,
+    /// portDS.localPriority of the telecom profiles (G.8275.1 clause
+    /// 6.3.3): the foreign masters this port hears compare with it in the
+    /// alternate comparison (default 128; lower wins).
+    pub local_priority: u8,
 }
 
 impl Default for PortDS {
@@ -88,6 +92,7 @@ impl PortDS {
             delay_asymmetry: TimeInterval::ZERO,
             port_enable: true,
             master_only: false,
+            local_priority: 128,
         }
     }
 

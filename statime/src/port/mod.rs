@@ -329,6 +329,13 @@ impl<const F: usize> Port<F> {
         }
     }
 
+    /// Compare foreign masters the instance's way (telecom profiles: with
+    /// this port's portDS.localPriority).
+    pub fn set_dataset_comparison(&mut self, comparison: crate::datasets::DatasetComparison) {
+        self.foreign
+            .set_comparison(comparison, self.ds.local_priority);
+    }
+
     /// The PATH_TRACE of the parent's latest Announce on this port (empty
     /// without one).
     #[must_use]

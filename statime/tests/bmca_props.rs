@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use statime::bmca::{
     AnnounceVerdict, ComparisonDataset, DatasetOrdering, ForeignMasterRecord, ForeignMasterTable,
 };
+use statime::datasets::DatasetComparison;
 use statime::time::{Duration, Time};
 use statime::wire::messages::AnnounceMessage;
 use statime::wire::tlv::PathTraceTlv;
@@ -62,6 +63,8 @@ fn dataset(allow_self_loop: bool) -> impl Strategy<Value = ComparisonDataset> {
                 steps_removed: steps,
                 sender,
                 receiver,
+                local_priority: 128,
+                comparison: DatasetComparison::Ieee1588,
             }
         },
     )
@@ -94,6 +97,8 @@ fn wild_dataset() -> impl Strategy<Value = ComparisonDataset> {
                 steps_removed: steps,
                 sender,
                 receiver,
+                local_priority: 128,
+                comparison: DatasetComparison::Ieee1588,
             },
         )
 }
@@ -138,6 +143,14 @@ proptest! {
     /// compare(a, b) is the reverse of compare(b, a), for any fields.
     #[test]
     fn antisymmetric(a in wild_dataset(), b in wild_dataset()) {
+        prop_assert_eq!(a.compare(&b), b.compare(&a).reverse());
+    }
+
+    /// The telecom comparison too, with any localPriority.
+    #[test]
+    fn antisymmetric_telecom(a in wild_dataset(), b in wild_dataset(), la in any::<u8>(), lb in any::<u8>()) {
+        let a = a.with_comparison(DatasetComparison::Telecom, la);
+        let b = b.with_comparison(DatasetComparison::Telecom, lb);
         prop_assert_eq!(a.compare(&b), b.compare(&a).reverse());
     }
 

@@ -316,6 +316,8 @@ pub fn bmca_pick(sc: &OverlayScenario) -> usize {
                 clock_identity: identity(MAX_ID),
                 port_number: 1,
             },
+            local_priority: 128,
+            comparison: statime::datasets::DatasetComparison::Ieee1588,
         }
     };
     (1..sc.sources.len()).fold(0, |best, j| {

@@ -368,9 +368,10 @@ const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
     ("clock_type BC", None),
     ("message_tag [ptp4l.0.config]", None),
     ("userDescription rack 3;lab", None),
+    ("dataset_comparison G.8275.x", None),
     (
-        "dataset_comparison G.8275.x",
-        Some((Fate::NotCarried, "dataset_comparison")),
+        "dataset_comparison G.8275.x\nG.8275.portDS.localPriority 200",
+        None,
     ),
     // localPriority only matters with the telecom BMCA, in ptp4l too.
     ("G.8275.portDS.localPriority 128", None),
@@ -743,18 +744,13 @@ fn gptp_cfg() {
 
 #[test]
 fn g8275_1_cfg() {
-    use Fate::{Approximated, NotCarried};
+    use Fate::Approximated;
     let Some((conv, c)) = debian("G.8275.1.cfg") else {
         return;
     };
     assert_eq!(
         remark_set(&conv),
-        set_of(&[
-            (NotCarried, None, "dataset_comparison"),
-            (NotCarried, None, "G.8275.defaultDS.localPriority"),
-            (NotCarried, None, "G.8275.portDS.localPriority"),
-            (Approximated, None, "summary_interval"),
-        ]),
+        set_of(&[(Approximated, None, "summary_interval")]),
         "{}",
         conv.toml
     );
@@ -766,6 +762,13 @@ fn g8275_1_cfg() {
     );
     assert_eq!(c.max_steps_removed, 255);
     assert!(!p.master_only);
+    // The alternate BMCA and its priorities carry over.
+    assert_eq!(
+        c.dataset_comparison,
+        statime_linux::config::DatasetComparisonName::Telecom
+    );
+    assert_eq!((c.local_priority, p.local_priority), (128, 128));
+    assert_eq!(p.primary_mac(), [0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
 }
 
 #[test]
@@ -921,7 +924,7 @@ fn cli_on_a_debian_example() {
         };
         assert_eq!(*l, expected);
     }
-    assert!(err.contains(":8: not carried over: dataset_comparison = G.8275.x ("));
+    assert!(err.contains(": approximated: summary_interval"), "{err}");
     assert_eq!(text(&out.stdout), conv.toml);
 }
 

@@ -25,6 +25,8 @@ impl Config {
     pub fn default_ds(&self, clock_identity: ClockIdentity) -> DefaultDS {
         let mut ds = DefaultDS::new(clock_identity, self.number_ports());
         ds.two_step_flag = self.two_step;
+        ds.dataset_comparison = self.dataset_comparison.into();
+        ds.local_priority = self.local_priority;
         ds.clock_quality = self.clock_quality();
         ds.priority1 = self.priority1;
         ds.priority2 = self.priority2;
@@ -99,6 +101,7 @@ impl Config {
         ds.delay_mechanism = p.delay_mechanism.into();
         ds.delay_asymmetry = TimeInterval::from_nanos(p.delay_asymmetry.as_nanos());
         ds.master_only = p.master_only;
+        ds.local_priority = p.local_priority;
         ds.minor_version_number = self.minor_ptp_version;
         let mut config = PortConfig::new(identity);
         config.port_ds = ds;

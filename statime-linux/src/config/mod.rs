@@ -53,9 +53,9 @@ pub use self::keys::{PeerKey, PeerKeys};
 pub use self::overrides::Overrides;
 pub use self::profile::{Profile, Spec as ProfileSpec};
 pub use self::value::{
-    ClockKind, ClockType, ConfigDuration, DelayMechanism, HardwareClock, LogFormat, LogLevel,
-    OverlayMode, ServoKind, TimeSourceName, Timestamping, Transport, parse_clock_identity,
-    parse_duration,
+    ClockKind, ClockType, ConfigDuration, DatasetComparisonName, DelayMechanism, HardwareClock,
+    LogFormat, LogLevel, OverlayMode, ServoKind, TimeSourceName, Timestamping, Transport,
+    parse_clock_identity, parse_duration,
 };
 use self::value::{de_clock_identity, de_millis, de_nanos, de_opt_nanos, de_secs};
 
@@ -138,6 +138,12 @@ pub struct Config {
     /// measured from the Sync stream (default true; IEEE 1588-2019 clause
     /// 11.5.2.2 asks for a syntonized transparent clock).
     pub tc_syntonize: bool,
+    /// The BMCA's data set comparison (default `ieee1588`; `G.8275.x`: the
+    /// telecom profiles' alternate one; ptp4l `dataset_comparison`).
+    pub dataset_comparison: DatasetComparisonName,
+    /// defaultDS.localPriority of the telecom comparison, 1..=255 (default
+    /// 128; ptp4l `G.8275.defaultDS.localPriority`).
+    pub local_priority: u8,
     /// Append the IEEE 802.1AS Follow_Up information TLV to every
     /// Follow_Up (default false; ptp4l `follow_up_info`).
     pub follow_up_info: bool,
@@ -187,6 +193,8 @@ impl Default for Config {
             clock_type: ClockType::Ordinary,
             tc_spanning_tree: false,
             tc_syntonize: true,
+            dataset_comparison: DatasetComparisonName::Ieee1588,
+            local_priority: 128,
             follow_up_info: false,
             path_trace: false,
             ports: Vec::new(),
@@ -267,6 +275,9 @@ pub struct PortSettings {
     /// check; ptp4l `neighborPropDelayThresh`, in ns when a bare number).
     #[serde(deserialize_with = "de_opt_nanos")]
     pub neighbor_prop_delay_thresh: Option<ConfigDuration>,
+    /// portDS.localPriority of the telecom comparison, 1..=255 (default
+    /// 128; ptp4l `G.8275.portDS.localPriority`).
+    pub local_priority: u8,
     /// The destination MAC of every message but peer delay ones on an
     /// Ethernet port (default `01:1B:19:00:00:00`; gPTP sends everything
     /// to `01:80:C2:00:00:0E`; ptp4l `ptp_dst_mac`).
@@ -334,6 +345,7 @@ impl PortSettings {
             spp: None,
             active_key_id: 1,
             neighbor_prop_delay_thresh: None,
+            local_priority: 128,
             ptp_dst_mac: None,
         }
     }
@@ -613,6 +625,13 @@ pub struct OverlaySettings {
     pub peer_poll_interval: ConfigDuration,
     /// `k`: peers sent a request per round (default 3).
     pub fan_out: usize,
+    /// Learn the other nodes of the keys file by gossip, the configured
+    /// peers being seeds (default true); each learned address is admitted
+    /// only once its owner answers from it under the pair key.
+    pub gossip: bool,
+    /// The most overlay members (configured and learned) kept (default
+    /// 64, at least 1).
+    pub max_members: usize,
     /// The pair keys, one line per (peer, key id) (required with
     /// `[[overlay.peer]]`; format in `statime.toml(5)`).
     pub keys_file: Option<PathBuf>,
@@ -650,6 +669,8 @@ impl Default for OverlaySettings {
             listen: SocketAddr::from(([0, 0, 0, 0], PEER_PORT)),
             peer_poll_interval: ConfigDuration::from_secs(1),
             fan_out: 3,
+            gossip: true,
+            max_members: 64,
             keys_file: None,
             peers: Vec::new(),
         }

@@ -42,6 +42,11 @@ pub enum Profile {
     /// Follow_Up information TLV and PATH_TRACE.
     #[serde(rename = "gptp", alias = "802.1as")]
     Gptp,
+    /// ITU-T G.8275.1 (telecom, full timing support): Ethernet, delay
+    /// request-response, domains 24..=43, the alternate BMCA with
+    /// localPriority.
+    #[serde(rename = "g.8275.1", alias = "G.8275.1")]
+    G8275_1,
 }
 
 /// The default and allowed range of one integer member.
@@ -138,6 +143,9 @@ pub struct Spec {
     /// IEEE 802.1AS: majorSdoId 1, the Follow_Up information TLV,
     /// PATH_TRACE, asCapable at 800 ns and the 802.1AS destination MAC.
     pub ieee_802_1as: bool,
+    /// The telecom profiles: the alternate BMCA (dataset-comparison
+    /// G.8275.x) is required.
+    pub telecom: bool,
 }
 
 const ANY_TRANSPORT: &[Transport] = &[Transport::UdpIpv4, Transport::UdpIpv6, Transport::Ethernet];
@@ -164,6 +172,7 @@ const DEFAULT_E2E: Spec = Spec {
     delay_mechanisms: &[DelayMechanism::E2e],
     transports: ANY_TRANSPORT,
     ieee_802_1as: false,
+    telecom: false,
 };
 
 /// IEEE 1588-2019 annex I.4: as I.3 with peer delay.
@@ -197,6 +206,7 @@ const SMPTE_2059_2: Spec = Spec {
     delay_mechanisms: &[DelayMechanism::E2e, DelayMechanism::P2p],
     transports: &[Transport::UdpIpv4],
     ieee_802_1as: false,
+    telecom: false,
 };
 
 /// AES67-2018 annex A (the media profile).
@@ -220,6 +230,7 @@ const AES67: Spec = Spec {
     delay_mechanisms: &[DelayMechanism::E2e],
     transports: &[Transport::UdpIpv4],
     ieee_802_1as: false,
+    telecom: false,
 };
 
 /// IEEE 802.1AS-2020 (gPTP): the values linuxptp's `gPTP.cfg` uses
@@ -245,7 +256,36 @@ const GPTP: Spec = Spec {
     delay_mechanisms: &[DelayMechanism::P2p],
     transports: &[Transport::Ethernet],
     ieee_802_1as: true,
+    telecom: false,
 };
+
+/// ITU-T G.8275.1 (2022 edition as we know it; linuxptp's G.8275.1.cfg
+/// for the intervals): see docs/profiles.md for what is checked.
+const G8275_1: Spec = Spec {
+    name: "g.8275.1",
+    source: "ITU-T G.8275.1",
+    domain: limit(24, 24, 43),
+    priority1: limit(128, 128, 128),
+    priority2: limit(128, 0, 255),
+    announce_interval: limit(-3, -3, -3),
+    sync_interval: limit(-4, -4, -4),
+    delay_interval: DelayLimit {
+        default: -4,
+        range: LogRange::Fixed(-4, -4),
+    },
+    pdelay_interval: DelayLimit {
+        default: -4,
+        range: LogRange::Fixed(-4, -4),
+    },
+    announce_receipt_timeout: limit(3, 3, 10),
+    delay_mechanisms: &[DelayMechanism::E2e],
+    transports: &[Transport::Ethernet],
+    ieee_802_1as: false,
+    telecom: true,
+};
+
+/// G.8275.1's default destination: the non-forwardable address.
+const G8275_1_DST_MAC: &str = "01:80:C2:00:00:0E";
 
 /// 802.1AS: the asCapable threshold of linuxptp's gPTP.cfg.
 const GPTP_NEIGHBOR_PROP_DELAY_THRESH_NS: i64 = 800;
@@ -254,12 +294,13 @@ const GPTP_DST_MAC: &str = "01:80:C2:00:00:0E";
 
 impl Profile {
     /// Every profile, in the order the documentation lists them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::DefaultE2e,
         Self::DefaultP2p,
         Self::Smpte2059,
         Self::Aes67,
         Self::Gptp,
+        Self::G8275_1,
     ];
 
     /// What the profile fixes.
@@ -271,6 +312,7 @@ impl Profile {
             Self::Smpte2059 => &SMPTE_2059_2,
             Self::Aes67 => &AES67,
             Self::Gptp => &GPTP,
+            Self::G8275_1 => &G8275_1,
         }
     }
 
@@ -297,6 +339,9 @@ pub(crate) fn apply_defaults(config: &mut Config) {
     }
     if !set("priority2") {
         config.priority2 = spec.priority2.default;
+    }
+    if spec.telecom && !set("dataset-comparison") {
+        config.dataset_comparison = super::DatasetComparisonName::Telecom;
     }
     if spec.ieee_802_1as {
         if !set("sdo-id") {
@@ -342,6 +387,9 @@ pub(crate) fn apply_port_defaults(
     }
     if !is_set("announce-receipt-timeout") {
         port.announce_receipt_timeout = spec.announce_receipt_timeout.default;
+    }
+    if spec.telecom && !is_set("ptp-dst-mac") {
+        port.ptp_dst_mac = Some(G8275_1_DST_MAC.to_owned());
     }
     if spec.ieee_802_1as {
         if !is_set("neighbor-prop-delay-thresh") {
@@ -416,6 +464,18 @@ pub(crate) fn violations(config: &Config) -> Vec<(String, String)> {
                 ),
             ));
         }
+    }
+    if spec.telecom && config.dataset_comparison != super::DatasetComparisonName::Telecom {
+        out.push((
+            "dataset-comparison".to_owned(),
+            format!(
+                "\"{}\" is not allowed by profile \"{}\": it uses the alternate BMCA \
+                 (\"G.8275.x\"; {})",
+                config.dataset_comparison.name(),
+                spec.name,
+                spec.source
+            ),
+        ));
     }
     let general = super::validate::LOG_INTERVAL_RANGE;
     for (i, p) in config.ports.iter().enumerate() {
@@ -812,6 +872,48 @@ mod tests {
         assert!(
             e.iter()
                 .any(|m| m.contains("port[0].transport: \"udp-ipv4\" is not allowed")),
+            "{e:#?}"
+        );
+    }
+
+    #[test]
+    fn g8275_1_uses_the_alternate_bmca_on_ethernet() {
+        let c = load(&with("g.8275.1", "", "local-priority = 90\n")).expect("valid");
+        assert_eq!(
+            c.dataset_comparison,
+            super::super::DatasetComparisonName::Telecom
+        );
+        assert_eq!((c.domain, c.priority1), (24, 128));
+        let p = &c.ports[0];
+        assert_eq!(p.transport, Transport::Ethernet);
+        assert_eq!(p.delay_mechanism, DelayMechanism::E2e);
+        assert_eq!(
+            (p.announce_interval, p.sync_interval, p.delay_interval),
+            (-3, -4, -4)
+        );
+        assert_eq!(p.primary_mac(), [0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
+        let ds = c.default_ds(statime::wire::ClockIdentity([1; 8]));
+        assert_eq!(
+            ds.dataset_comparison,
+            statime::datasets::DatasetComparison::Telecom
+        );
+        let pc = c.port_configs(statime::wire::ClockIdentity([1; 8]));
+        assert_eq!(pc[0].port_ds.local_priority, 90);
+        let e = load(&with(
+            "g.8275.1",
+            "domain = 0\npriority1 = 10\ndataset-comparison = \"ieee1588\"",
+            "",
+        ))
+        .expect_err("three violations");
+        assert_eq!(e.len(), 3, "{e:#?}");
+        assert!(
+            e.iter().any(|m| m
+                .contains("domain: 0 is not allowed by profile \"g.8275.1\": it allows 24..=43")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("dataset-comparison: \"ieee1588\" is not allowed")),
             "{e:#?}"
         );
     }

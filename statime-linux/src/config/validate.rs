@@ -94,6 +94,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     overlay(&mut c);
     transparent(&mut c);
     gptp_keys(&mut c);
+    telecom_keys(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -134,6 +135,29 @@ fn gptp_keys(c: &mut Checker<'_>) {
             } else if let Some(d) = p.neighbor_prop_delay_thresh {
                 c.nonneg_duration(&k("neighbor-prop-delay-thresh"), d);
             }
+        }
+    }
+}
+
+/// localPriority: 1..=255, and only with the telecom comparison.
+fn telecom_keys(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    let telecom = cfg.dataset_comparison == super::DatasetComparisonName::Telecom;
+    let mut keys = vec![("local-priority".to_owned(), cfg.local_priority)];
+    keys.extend(
+        cfg.ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("port[{i}].local-priority"), p.local_priority)),
+    );
+    for (key, v) in keys {
+        if v == 0 {
+            c.error(
+                &key,
+                "0 is out of range 1..=255 (ITU-T G.8275.1 clause 6.3)",
+            );
+        } else if !telecom {
+            c.unused(&key, "unless dataset-comparison = \"G.8275.x\"");
         }
     }
 }
@@ -963,6 +987,9 @@ fn peers(c: &mut Checker<'_>) {
     }
     if o.fan_out == 0 {
         c.error("overlay.fan-out", "must be at least 1");
+    }
+    if o.max_members == 0 {
+        c.error("overlay.max-members", "must be at least 1");
     }
     // Every peer is measured once per ceil(n / k) rounds: max-age must
     // cover that or peers age out between their measurements.

@@ -445,6 +445,38 @@ impl ClockType {
     }
 }
 
+/// The BMCA's data set comparison (ptp4l `dataset_comparison`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+pub enum DatasetComparisonName {
+    /// IEEE 1588-2019 clause 9.3.4.
+    #[default]
+    #[serde(rename = "ieee1588")]
+    Ieee1588,
+    /// The alternate BMCA of ITU-T G.8275.1 / G.8275.2.
+    #[serde(rename = "G.8275.x", alias = "telecom")]
+    Telecom,
+}
+
+impl DatasetComparisonName {
+    /// The configuration file's name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Ieee1588 => "ieee1588",
+            Self::Telecom => "G.8275.x",
+        }
+    }
+}
+
+impl From<DatasetComparisonName> for statime::datasets::DatasetComparison {
+    fn from(d: DatasetComparisonName) -> Self {
+        match d {
+            DatasetComparisonName::Ieee1588 => Self::Ieee1588,
+            DatasetComparisonName::Telecom => Self::Telecom,
+        }
+    }
+}
+
 /// The delay mechanism of a port (clause 11).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 pub enum DelayMechanism {

@@ -142,7 +142,7 @@ pub(super) struct Clock {
     pub(super) timestamping_comment: String,
     /// Its line (0: not written).
     pub(super) timestamping_line: usize,
-    /// `dataset_comparison G.8275.x`: the telecom BMCA, which statime lacks.
+    /// `dataset_comparison G.8275.x`: the telecom BMCA.
     pub(super) telecom: bool,
     pub(super) one_step: bool,
     pub(super) slave_only: bool,
@@ -403,16 +403,17 @@ pub(super) fn clock_option<'a>(
         }
         "dataset_comparison" => {
             if choice(src, &["ieee1588", "G.8275.x"])? == 1 {
-                out.drop(
-                    src,
-                    "the telecom (G.8275.x) alternate BMCA is not implemented; statime \
-                     compares data sets as IEEE 1588",
+                set(
+                    &mut out.top,
+                    entry("dataset-comparison", quote("G.8275.x"), src),
                 );
             }
         }
         "G.8275.defaultDS.localPriority" => {
-            int_in(src, 1, 255)?;
-            local_priority(out, clock.telecom, src);
+            let n = int_in(src, 1, 255)?;
+            if let Some(v) = local_priority(out, clock.telecom, src, n) {
+                set(&mut out.top, entry("local-priority", v, src));
+            }
         }
         "clock_type" => {
             let names = ["OC", "BC", "P2P_TC", "E2E_TC"];
@@ -550,17 +551,14 @@ pub(super) fn slave_only_effects(out: &mut Out, clock: &Clock, global: &BTreeMap
     }
 }
 
-/// `G.8275.*.localPriority`: part of the telecom BMCA statime lacks; with
-/// `dataset_comparison ieee1588` ptp4l ignores it too.
-pub(super) fn local_priority(out: &mut Out, telecom: bool, src: Src<'_>) {
+/// `G.8275.*.localPriority`: carried with the telecom BMCA (the value to
+/// write); without it, it has no effect, in ptp4l either.
+pub(super) fn local_priority(out: &mut Out, telecom: bool, src: Src<'_>, n: i64) -> Option<String> {
     if telecom {
-        out.drop(
-            src,
-            "localPriority belongs to the G.8275.x alternate BMCA, which statime does not \
-             implement",
-        );
+        Some(n.to_string())
     } else {
         no_effect(out, src, "128", "without dataset_comparison G.8275.x");
+        None
     }
 }
 

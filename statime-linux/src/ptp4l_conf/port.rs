@@ -263,8 +263,10 @@ pub(super) fn port_options<'a>(
                 }
             }
             "G.8275.portDS.localPriority" => {
-                int_in(src, 1, 255).map_err(e)?;
-                local_priority(out, clock.telecom, src);
+                let n = int_in(src, 1, 255).map_err(e)?;
+                if let Some(v) = local_priority(out, clock.telecom, src, n) {
+                    entries.push(entry("local-priority", v, src));
+                }
             }
             "asCapable" => {
                 if choice(src, &["auto", "true"]).map_err(e)? == 1 {

@@ -280,6 +280,26 @@ impl Lab {
         lab
     }
 
+    /// Let the bridge of [`Self::bridged`] forward frames to
+    /// 01-80-C2-00-00-0E (the non-forwardable PTP address that ITU-T
+    /// G.8275.1 and IEEE 802.1AS use; a Linux bridge drops link-local
+    /// groups unless its group_fwd_mask has their bit).
+    #[allow(dead_code)] // used by telecom_interop.rs only
+    pub(crate) fn forward_ptp_link_local(&self) {
+        let br_ns = format!("{}-br", self.base);
+        ip(&[
+            "-n",
+            &br_ns,
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "group_fwd_mask",
+            "0x4000",
+        ]);
+    }
+
     /// Node `i`.
     pub(crate) fn node(&self, i: usize) -> &Node {
         self.nodes.get(i).expect("no such node")

@@ -153,3 +153,48 @@ fn follow_ups_carry_the_information_tlv_and_announces_the_path() {
     assert!(follow_ups >= 40, "{follow_ups} Follow_Ups");
     assert!(announces >= 5, "{announces} Announces");
 }
+
+#[test]
+fn announces_carry_the_power_profile_tlv_when_configured() {
+    use statime::wire::tlv::{PowerProfileTlv, PowerProfileVersion};
+    let tlv = PowerProfileTlv {
+        version: PowerProfileVersion::V2017,
+        grandmaster_id: 3,
+        time_inaccuracy: 250,
+        network_time_inaccuracy: 0,
+    };
+    let mut d = DefaultDS::new(identity(8), 1);
+    d.priority1 = 1;
+    let mut p = PortConfig::new(PortIdentity {
+        clock_identity: identity(8),
+        port_number: 1,
+    });
+    p.port_ds.log_announce_interval = 0;
+    p.power_profile = Some(tlv);
+    let mut gm: PtpInstance<2> = PtpInstance::new(d, TimePropertiesDS::default(), [p]);
+    gm.enable(Instant::ZERO);
+    let mut buf = [0u8; 512];
+    let mut found = 0;
+    for s in 1..10u64 {
+        let at = Instant::from_secs(s);
+        gm.handle_timeout(at);
+        while let Some((port, r)) = gm.poll_transmit(at, Time::from_nanos(s * S), &mut buf) {
+            let t = r.expect("fits");
+            if let Some(ctx) = t.context {
+                gm.handle_send_timestamp(port, ctx, Time::from_nanos(s * S), at);
+            }
+            let m = Message::parse(&buf[..t.len]).expect("parses");
+            if m.header.message_type == MessageType::Announce {
+                let raw = m
+                    .suffix
+                    .find(TlvType::OrganizationExtension)
+                    .expect("power profile TLV");
+                assert_eq!(<PowerProfileTlv as TlvRepr>::parse(raw), Ok(tlv));
+                found += 1;
+            } else {
+                assert!(m.suffix.is_empty(), "only Announces carry it");
+            }
+        }
+    }
+    assert!(found >= 5, "{found} Announces");
+}

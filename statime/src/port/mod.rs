@@ -38,7 +38,7 @@ use self::transmit::{Pending, Sequences};
 use crate::bmca::{ForeignAnnounce, ForeignMasterTable, PortDecisionInput, RecommendedState};
 use crate::datasets::{InstanceDataSets, PortDS, log_interval_duration};
 use crate::time::{Duration, Instant, Time};
-use crate::wire::tlv::{DelayMechanism, PortState};
+use crate::wire::tlv::{DelayMechanism, PortState, PowerProfileTlv};
 use crate::wire::{self, ClockIdentity, PortIdentity};
 
 /// Port settings beyond its data set.
@@ -76,6 +76,8 @@ pub struct PortConfig {
     /// Append a PATH_TRACE TLV to every Announce: the parent's path and
     /// this clock (clause 16.2; ptp4l `path_trace_enabled`).
     pub path_trace: bool,
+    /// Append the IEEE C37.238 power profile TLV to every Announce.
+    pub power_profile: Option<PowerProfileTlv>,
 }
 
 impl PortConfig {
@@ -96,6 +98,7 @@ impl PortConfig {
             allowed_lost_responses: 3,
             follow_up_info: false,
             path_trace: false,
+            power_profile: None,
         }
     }
 }
@@ -696,6 +699,7 @@ impl<const F: usize> Port<F> {
                 .config
                 .path_trace
                 .then_some(self.upstream_path.as_slice()),
+            power_profile: self.config.power_profile,
         };
         let result = transmit::write(p, cx, buf);
         if let Ok(t) = &result {

@@ -8,7 +8,7 @@ use crate::wire::messages::{
     AnnounceMessage, DelayReqMessage, DelayRespMessage, FollowUpMessage, PdelayReqMessage,
     PdelayRespFollowUpMessage, PdelayRespMessage, SyncMessage,
 };
-use crate::wire::tlv::{FollowUpInformationTlv, PathTraceTlv};
+use crate::wire::tlv::{FollowUpInformationTlv, PathTraceTlv, PowerProfileTlv};
 use crate::wire::{
     ClockIdentity, Header, Message, MessageBody, MessageType, PortIdentity, Result, Timestamp,
     TlvWriter,
@@ -127,11 +127,13 @@ pub(crate) struct Context<'a> {
     pub(crate) follow_up_info: bool,
     /// Append a PATH_TRACE TLV to Announces: this path, then this clock.
     pub(crate) path: Option<&'a [ClockIdentity]>,
+    /// Append the IEEE C37.238 power profile TLV to Announces.
+    pub(crate) power_profile: Option<PowerProfileTlv>,
 }
 
 /// Octets of the TLVs a port appends: a PATH_TRACE of the longest path kept
 /// plus this clock, or the Follow_Up information TLV.
-const SUFFIX_LEN: usize = 4 + 8 * (super::MAX_PATH + 1) + 32;
+const SUFFIX_LEN: usize = 4 + 8 * (super::MAX_PATH + 1) + 32 + 22;
 
 /// Write `pending` into `buf`.
 pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Transmit> {
@@ -316,6 +318,9 @@ pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Trans
             tlvs.push(&FollowUpInformationTlv::default())?;
         }
         _ => {}
+    }
+    if let (MessageBody::Announce(_), Some(p)) = (&body, cx.power_profile) {
+        tlvs.push(&p)?;
     }
     let message = Message {
         header: h,

@@ -27,7 +27,9 @@ pub use management::{
     ManagementErrorStatusTlv, ManagementId, ManagementTlv, ParentDataSetTlv, PortDataSetTlv,
     PortPropertiesNpTlv, PortState, TimePropertiesDataSetTlv, TimeStatusNpTlv, TimestampType,
 };
-pub use organization::{FollowUpInformationTlv, OrganizationExtensionTlv};
+pub use organization::{
+    FollowUpInformationTlv, OrganizationExtensionTlv, PowerProfileTlv, PowerProfileVersion,
+};
 pub use pad::PadTlv;
 pub use path_trace::PathTraceTlv;
 pub use unicast::{

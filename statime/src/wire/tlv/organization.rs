@@ -128,6 +128,102 @@ impl TlvRepr<'_> for FollowUpInformationTlv {
     }
 }
 
+/// Which edition of IEEE C37.238 (the power profile) a
+/// [`PowerProfileTlv`] follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum PowerProfileVersion {
+    /// IEEE C37.238-2011: grandmaster and network time inaccuracy.
+    V2011,
+    /// IEEE C37.238-2017: total time inaccuracy.
+    V2017,
+}
+
+/// The IEEE C37.238 power profile TLV of Announce messages: an organization
+/// extension with OUI 1C-12-9D, subtype 1 (2011 edition) or 2 (2017),
+/// naming the grandmaster by a profile-specific number and stating the
+/// time inaccuracy (ns; 0xFFFF_FFFF is unknown).
+///
+/// Octets after the subtype: grandmasterID (2), then for 2011
+/// grandmasterTimeInaccuracy (4) and networkTimeInaccuracy (4), for 2017 a
+/// reserved word (4) and totalTimeInaccuracy (4); then 2 octets of padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PowerProfileTlv {
+    /// The edition.
+    pub version: PowerProfileVersion,
+    /// grandmasterID: a non-zero number for the grandmaster, chosen by the
+    /// operator (not its clockIdentity).
+    pub grandmaster_id: u16,
+    /// 2011: grandmasterTimeInaccuracy; 2017: totalTimeInaccuracy (ns).
+    pub time_inaccuracy: u32,
+    /// 2011: networkTimeInaccuracy (ns); 2017: not sent (0).
+    pub network_time_inaccuracy: u32,
+}
+
+impl PowerProfileTlv {
+    /// The OUI of IEEE C37.238.
+    pub const ORGANIZATION_ID: [u8; 3] = [0x1C, 0x12, 0x9D];
+    /// An unknown inaccuracy.
+    pub const UNKNOWN: u32 = 0xFFFF_FFFF;
+
+    const fn sub_type(version: PowerProfileVersion) -> [u8; 3] {
+        match version {
+            PowerProfileVersion::V2011 => [0, 0, 1],
+            PowerProfileVersion::V2017 => [0, 0, 2],
+        }
+    }
+}
+
+impl TlvRepr<'_> for PowerProfileTlv {
+    fn tlv_type(&self) -> TlvType {
+        TlvType::OrganizationExtension
+    }
+
+    fn value_len(&self) -> usize {
+        18
+    }
+
+    fn emit_value(&self, out: &mut [u8]) -> Result<()> {
+        let out = out.first_chunk_mut::<18>().ok_or(Error::BufferTooSmall)?;
+        out[..3].copy_from_slice(&Self::ORGANIZATION_ID);
+        out[3..6].copy_from_slice(&Self::sub_type(self.version));
+        out[6..8].copy_from_slice(&self.grandmaster_id.to_be_bytes());
+        let (first, second) = match self.version {
+            PowerProfileVersion::V2011 => (self.time_inaccuracy, self.network_time_inaccuracy),
+            PowerProfileVersion::V2017 => (0, self.time_inaccuracy),
+        };
+        out[8..12].copy_from_slice(&first.to_be_bytes());
+        out[12..16].copy_from_slice(&second.to_be_bytes());
+        out[16..18].fill(0);
+        Ok(())
+    }
+
+    fn parse_value(tlv_type: TlvType, value: &[u8]) -> Result<Self> {
+        let v = need::<18>(value)?;
+        if tlv_type != TlvType::OrganizationExtension || v[..3] != Self::ORGANIZATION_ID {
+            return Err(Error::InvalidValue);
+        }
+        let version = match [v[3], v[4], v[5]] {
+            [0, 0, 1] => PowerProfileVersion::V2011,
+            [0, 0, 2] => PowerProfileVersion::V2017,
+            _ => return Err(Error::InvalidValue),
+        };
+        let first = u32::from_be_bytes([v[8], v[9], v[10], v[11]]);
+        let second = u32::from_be_bytes([v[12], v[13], v[14], v[15]]);
+        let (time_inaccuracy, network_time_inaccuracy) = match version {
+            PowerProfileVersion::V2011 => (first, second),
+            PowerProfileVersion::V2017 => (second, 0),
+        };
+        Ok(Self {
+            version,
+            grandmaster_id: u16::from_be_bytes([v[6], v[7]]),
+            time_inaccuracy,
+            network_time_inaccuracy,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::check_fixture;
@@ -148,6 +244,45 @@ mod tests {
         assert_eq!(
             OrganizationExtensionTlv::parse_value(TlvType::OrganizationExtension, &[0; 5]),
             Err(Error::BadLength)
+        );
+    }
+
+    #[test]
+    fn power_profile_2017_and_2011() {
+        let bytes = [
+            0x00, 0x03, 0x00, 0x12, // type, length 18
+            0x1C, 0x12, 0x9D, 0x00, 0x00, 0x02, // OUI, subtype 2 (2017)
+            0x00, 0x03, // grandmasterID 3
+            0x00, 0x00, 0x00, 0x00, // reserved
+            0x00, 0x00, 0x00, 0x64, // totalTimeInaccuracy 100 ns
+            0x00, 0x00, // pad
+        ];
+        let t = PowerProfileTlv {
+            version: PowerProfileVersion::V2017,
+            grandmaster_id: 3,
+            time_inaccuracy: 100,
+            network_time_inaccuracy: 0,
+        };
+        check_fixture(&bytes, &t);
+        let bytes = [
+            0x00, 0x03, 0x00, 0x12, 0x1C, 0x12, 0x9D, 0x00, 0x00, 0x01, // 2011
+            0x12, 0x34, // grandmasterID
+            0x00, 0x00, 0x00, 0x3C, // grandmasterTimeInaccuracy 60
+            0xFF, 0xFF, 0xFF, 0xFF, // networkTimeInaccuracy unknown
+            0x00, 0x00,
+        ];
+        let t = PowerProfileTlv {
+            version: PowerProfileVersion::V2011,
+            grandmaster_id: 0x1234,
+            time_inaccuracy: 60,
+            network_time_inaccuracy: PowerProfileTlv::UNKNOWN,
+        };
+        check_fixture(&bytes, &t);
+        let mut wrong = bytes;
+        wrong[9] = 3;
+        assert_eq!(
+            PowerProfileTlv::parse_value(TlvType::OrganizationExtension, &wrong[4..]),
+            Err(Error::InvalidValue)
         );
     }
 

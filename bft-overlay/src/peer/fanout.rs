@@ -97,6 +97,20 @@ impl FanOut {
         self.next = 0;
     }
 
+    /// Replace the peers (membership changed); a new, reshuffled cycle
+    /// starts when the set differs.
+    pub fn set_peers(&mut self, peers: impl IntoIterator<Item = NodeId>) {
+        let mut order: Vec<NodeId> = peers.into_iter().collect();
+        order.sort_unstable();
+        order.dedup();
+        let mut current = self.order.clone();
+        current.sort_unstable();
+        if current != order {
+            self.order = order;
+            self.reshuffle();
+        }
+    }
+
     /// The peers of the next round: `min(k, n)` distinct peers.
     pub fn round(&mut self) -> Vec<NodeId> {
         let want = self.k.min(self.order.len());
@@ -157,6 +171,20 @@ mod tests {
         let xs: Vec<_> = (0..8).map(|_| x.round()).collect();
         let ys: Vec<_> = (0..8).map(|_| y.round()).collect();
         assert_ne!(xs, ys);
+    }
+
+    #[test]
+    fn the_set_can_change() {
+        let mut f = FanOut::new([1], 2, 3);
+        assert_eq!(f.round(), [1]);
+        f.set_peers([1, 2, 3]);
+        assert_eq!(f.len(), 3);
+        let mut seen: Vec<NodeId> = (0..3).flat_map(|_| f.round()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, [1, 2, 3]);
+        f.set_peers([3]);
+        assert_eq!(f.round(), [3]);
     }
 
     #[test]

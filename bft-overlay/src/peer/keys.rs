@@ -127,16 +127,56 @@ impl KeyTable {
         key_id: KeyId,
         bytes: &[u8; MESSAGE_LEN],
     ) -> Result<[u8; MAC_LEN], AuthError> {
+        self.mac_of(peer, key_id, wire::body(bytes))
+    }
+
+    /// The MAC of `body` (the authenticated part of any peer message: the
+    /// first 96 bytes of a 128-byte message, the first 224 of a gossip
+    /// message) under the key `key_id` of `peer`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::UnknownKey`] when the table has no such key.
+    pub fn mac_of(
+        &self,
+        peer: NodeId,
+        key_id: KeyId,
+        body: &[u8],
+    ) -> Result<[u8; MAC_LEN], AuthError> {
         let key = self
             .keys
             .get(&(peer, key_id))
             .ok_or(AuthError::UnknownKey)?;
-        Ok(key
-            .mac()
-            .chain_update(wire::body(bytes))
-            .finalize()
-            .into_bytes()
-            .into())
+        Ok(key.mac().chain_update(body).finalize().into_bytes().into())
+    }
+
+    /// Check, in constant time, that `mac` authenticates `body` under the
+    /// key `key_id` shared with `peer` (the claimed sender).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::UnknownKey`] or [`AuthError::BadMac`].
+    pub fn verify_of(
+        &self,
+        peer: NodeId,
+        key_id: KeyId,
+        body: &[u8],
+        mac: &[u8; MAC_LEN],
+    ) -> Result<(), AuthError> {
+        let key = self
+            .keys
+            .get(&(peer, key_id))
+            .ok_or(AuthError::UnknownKey)?;
+        key.mac()
+            .chain_update(body)
+            .verify_slice(mac)
+            .map_err(|_| AuthError::BadMac)
+    }
+
+    /// The peers this node shares a key with: its trust set. Gossip never
+    /// admits a node outside it.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.send.keys().copied()
     }
 
     /// Fill the MAC field of `bytes` with the key `key_id` of `peer`.
@@ -169,15 +209,11 @@ impl KeyTable {
         bytes: &[u8],
         mac: &[u8; MAC_LEN],
     ) -> Result<(), AuthError> {
-        let key = self
-            .keys
-            .get(&(peer, key_id))
-            .ok_or(AuthError::UnknownKey)?;
+        if !self.keys.contains_key(&(peer, key_id)) {
+            return Err(AuthError::UnknownKey);
+        }
         let body = bytes.get(..wire::BODY_LEN).ok_or(AuthError::BadMac)?;
-        key.mac()
-            .chain_update(body)
-            .verify_slice(mac)
-            .map_err(|_| AuthError::BadMac)
+        self.verify_of(peer, key_id, body, mac)
     }
 }
 

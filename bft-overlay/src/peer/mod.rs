@@ -25,25 +25,39 @@
 //! logical clock ([`hlc`]). Each poll round a node sends requests to `k`
 //! peers chosen by a rotating, seeded order ([`fanout`]) and answers every
 //! valid request. An exchange gives a [`SourceSample`](crate::SourceSample)
-//! ([`exchange`]). The protocol, its wire layout ([`wire`]) and its limits
-//! are written up in `docs/algorithm/peer-protocol.md`.
+//! ([`exchange`]).
+//!
+//! With [`PeerNode::with_membership`] the configured peers are only seeds:
+//! members tell each other whom they know in gossip messages ([`gossip`]),
+//! and a trusted node (one the key table has a key for) is admitted at an
+//! address only after it answers, from there, a probe authenticated with
+//! the pair key ([`membership`]).
+//!
+//! The protocol, its wire layouts ([`wire`], [`gossip`]) and its limits are
+//! written up in `docs/algorithm/peer-protocol.md`.
 
 mod node;
 
 pub mod exchange;
 pub mod fanout;
+pub mod gossip;
 pub mod hlc;
 pub mod keys;
+pub mod membership;
 pub mod replay;
 pub mod wire;
 
 pub use exchange::{Exchange, ExchangeError};
 pub use fanout::{FanOut, XorShift};
+pub use gossip::{FLAG_PULL, GOSSIP_LEN, Gossip, GossipError, Hint, MAX_HINTS};
 pub use hlc::{Hlc, HlcRejected};
 pub use keys::{AuthError, KEY_LEN, Key, KeyTable};
+pub use membership::{
+    Family, MemberEvent, Membership, MembershipConfig, MembershipCounters, Refusal, RefusalCounts,
+};
 pub use node::{
-    Action, ConfigError, DropCounts, DropReason, Now, OwnBound, PeerConfig, PeerCounters, PeerNode,
-    Transmit, TxHandle,
+    Action, ConfigError, DropCounts, DropReason, GossipTransmit, MemberInfo, Now, OwnBound,
+    PeerConfig, PeerCounters, PeerNode, Transmit, TxHandle,
 };
 pub use replay::{ReplayError, ReplayWindow};
 pub use wire::{BoundStatus, HlcTimestamp, KeyId, MESSAGE_LEN, Message, MessageType, NodeId};

@@ -7,8 +7,10 @@ use core::net::SocketAddr;
 
 use super::exchange::{Exchange, ExchangeError};
 use super::fanout::{FanOut, XorShift};
+use super::gossip::{GOSSIP_LEN, GossipError};
 use super::hlc::{Hlc, HlcRejected};
 use super::keys::{AuthError, KeyTable};
+use super::membership::{MemberEvent, Membership};
 use super::replay::{ReplayError, ReplayWindow};
 use super::wire::{
     BoundStatus, FLAG_TWO_STEP, HlcTimestamp, KeyId, MESSAGE_LEN, Message, MessageType, NodeId,
@@ -86,6 +88,10 @@ pub struct OwnBound {
     pub status: BoundStatus,
 }
 
+mod members;
+
+pub use members::MemberInfo;
+
 /// Names a sent datagram whose transmit time stamp is wanted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TxHandle(pub u64);
@@ -95,14 +101,29 @@ pub struct TxHandle(pub u64);
 pub struct Transmit {
     /// The peer it is for.
     pub peer: NodeId,
-    /// The peer's configured address (never the source address of what
-    /// caused it: a spoofed source cannot direct our answers).
+    /// The peer's configured (or, with membership, verified) address
+    /// (never the source address of what caused it: a spoofed source
+    /// cannot direct our answers).
     pub to: SocketAddr,
     /// The datagram.
     pub bytes: [u8; MESSAGE_LEN],
     /// When set, pass the transmit time stamp to
     /// [`PeerNode::tx_timestamp`] with this handle.
     pub tx_handle: Option<TxHandle>,
+}
+
+/// A gossip datagram to send (membership: a push-pull, an answer to a
+/// pull, or a probe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GossipTransmit {
+    /// The node it is for.
+    pub peer: NodeId,
+    /// Where: the member's verified address; a probed address; or, for an
+    /// answer to a node not verified there, the source of its pull (at
+    /// most `probes_per_round` such answers per round).
+    pub to: SocketAddr,
+    /// The datagram.
+    pub bytes: [u8; GOSSIP_LEN],
 }
 
 /// Why a received datagram was dropped.
@@ -134,11 +155,13 @@ pub enum DropReason {
     NegativeDelay,
     /// An authenticated message of an unknown type.
     UnknownType,
+    /// A gossip message of another type or with too many hints.
+    Malformed,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Length,
         Self::Magic,
         Self::Version,
@@ -152,6 +175,7 @@ impl DropReason {
         Self::Unmatched,
         Self::NegativeDelay,
         Self::UnknownType,
+        Self::Malformed,
     ];
 
     /// A short name for logs and metric labels.
@@ -171,6 +195,7 @@ impl DropReason {
             Self::Unmatched => "unmatched",
             Self::NegativeDelay => "negative-delay",
             Self::UnknownType => "unknown-type",
+            Self::Malformed => "malformed",
         }
     }
 
@@ -192,6 +217,17 @@ impl From<WireError> for DropReason {
             WireError::Magic => Self::Magic,
             WireError::Version(_) => Self::Version,
             WireError::InvertedInterval => Self::InvertedInterval,
+        }
+    }
+}
+
+impl From<GossipError> for DropReason {
+    fn from(e: GossipError) -> Self {
+        match e {
+            GossipError::Length(_) => Self::Length,
+            GossipError::Magic => Self::Magic,
+            GossipError::Version(_) => Self::Version,
+            GossipError::Malformed => Self::Malformed,
         }
     }
 }
@@ -290,6 +326,10 @@ pub enum Action {
         /// The request's sequence number.
         seq: u64,
     },
+    /// Send a gossip datagram (membership only).
+    SendGossip(GossipTransmit),
+    /// The member table changed, or a probe failed (membership only).
+    Member(MemberEvent),
 }
 
 /// A configuration [`PeerNode::new`] refuses.
@@ -343,6 +383,11 @@ struct Peer {
     next_seq: u64,
     windows: BTreeMap<KeyId, ReplayWindow>,
     outstanding: Option<Outstanding>,
+    /// A configured peer (a seed): never dropped, its address never
+    /// changed by gossip.
+    configured: bool,
+    /// When it last sent an authenticated, fresh message (monotonic).
+    last_heard: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -374,6 +419,12 @@ pub struct PeerNode {
     pending: BTreeMap<TxHandle, (Pending, u64)>,
     next_handle: u64,
     counters: PeerCounters,
+    /// Membership by gossip, when enabled.
+    membership: Option<Membership>,
+    /// The highest sequence number sent to anyone: a member admitted (or
+    /// probed) later is numbered above it, so its replay window, left
+    /// from an earlier time, never takes us for a replay.
+    seq_high: u64,
 }
 
 impl PeerNode {
@@ -406,6 +457,8 @@ impl PeerNode {
                     next_seq: config.seq_base.saturating_add(1),
                     windows: BTreeMap::new(),
                     outstanding: None,
+                    configured: true,
+                    last_heard: 0,
                 },
             );
         }
@@ -421,6 +474,8 @@ impl PeerNode {
             pending: BTreeMap::new(),
             next_handle: 0,
             counters: PeerCounters::default(),
+            membership: None,
+            seq_high: config.seq_base,
         })
     }
 
@@ -505,7 +560,9 @@ impl PeerNode {
             .values()
             .filter_map(|p| p.outstanding.map(|o| o.expires));
         let pending = self.pending.values().map(|&(_, e)| e);
-        exchanges.chain(pending).fold(round, u64::min)
+        let deadline = exchanges.chain(pending).fold(round, u64::min);
+        self.membership_deadline()
+            .map_or(deadline, |d| d.min(deadline))
     }
 
     /// Run the timers: expire exchanges (reporting lost requests) and
@@ -526,23 +583,30 @@ impl PeerNode {
             }
         }
         self.pending.retain(|_, &mut (_, e)| e > mono);
+        self.expire_members(now, &mut out);
         let interval = self.config.poll_interval_ns;
-        let Some(due) = self.next_round else {
-            self.next_round = Some(mono.saturating_add(self.phase.below(interval)));
-            return out;
-        };
-        if due > mono {
-            return out;
+        match self.next_round {
+            None => {
+                self.next_round = Some(mono.saturating_add(self.phase.below(interval)));
+            }
+            Some(due) if due <= mono => {
+                let next = due.saturating_add(interval);
+                self.next_round = Some(if next <= mono {
+                    mono.saturating_add(interval)
+                } else {
+                    next
+                });
+                if let Some(m) = self.membership.as_mut() {
+                    m.new_round();
+                }
+                for peer in self.fan_out.round() {
+                    out.extend(self.request(now, peer));
+                    self.push_gossip(now, peer, &mut out);
+                }
+            }
+            Some(_) => {}
         }
-        let next = due.saturating_add(interval);
-        self.next_round = Some(if next <= mono {
-            mono.saturating_add(interval)
-        } else {
-            next
-        });
-        for peer in self.fan_out.round() {
-            out.extend(self.request(now, peer));
-        }
+        self.send_probes(now, &mut out);
         out
     }
 
@@ -554,6 +618,7 @@ impl PeerNode {
         let p = self.peers.get_mut(&peer)?;
         let seq = p.next_seq;
         p.next_seq = seq.saturating_add(1);
+        self.seq_high = self.seq_high.max(seq);
         Some((
             Message {
                 kind,
@@ -644,6 +709,10 @@ impl PeerNode {
         bytes: &[u8],
     ) -> Vec<Action> {
         let mut out = Vec::new();
+        if self.membership.is_some() && bytes.len() == GOSSIP_LEN {
+            self.on_gossip(now, from, bytes, &mut out);
+            return out;
+        }
         let (m, mac) = match Message::parse(bytes) {
             Ok(x) => x,
             Err(e) => {
@@ -656,6 +725,15 @@ impl PeerNode {
             return out;
         }
         if !self.peers.contains_key(&m.sender) {
+            if self.membership.is_some()
+                && m.kind == MessageType::Request
+                && self.keys.knows(m.sender)
+            {
+                // A trusted node we have not admitted: where it is is a
+                // hint, once the MAC shows it is its message.
+                self.contact(now, from, &m, bytes, &mac, &mut out);
+                return out;
+            }
             self.drop(&mut out, Some(m.sender), DropReason::UnknownPeer);
             return out;
         }
@@ -678,8 +756,14 @@ impl PeerNode {
             self.drop(&mut out, Some(m.sender), reason);
             return out;
         }
+        p.last_heard = now.monotonic_ns;
         if from != p.addr {
             self.counters.address_mismatch = self.counters.address_mismatch.saturating_add(1);
+            let learned = !p.configured;
+            if learned {
+                // A learned member may have moved: probe the new address.
+                self.take_hint(now.monotonic_ns, m.sender, Some(from), None);
+            }
         }
         self.counters.accepted = self.counters.accepted.saturating_add(1);
         self.merge_hlc(now, &m, &mut out);

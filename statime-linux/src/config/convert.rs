@@ -114,6 +114,7 @@ impl Config {
             p.neighbor_prop_delay_thresh.map(ConfigDuration::to_core);
         config.follow_up_info = self.follow_up_info;
         config.path_trace = self.path_trace;
+        config.power_profile = self.power_profile.tlv();
         config
     }
 

@@ -163,6 +163,8 @@ pub struct Config {
     pub observability: ObservabilitySettings,
     /// `[overlay]`.
     pub overlay: OverlaySettings,
+    /// `[power-profile]`: the IEEE C37.238 TLV on Announces.
+    pub power_profile: PowerProfileSettings,
     #[serde(skip)]
     provenance: Provenance,
 }
@@ -203,8 +205,65 @@ impl Default for Config {
             logging: LoggingSettings::default(),
             observability: ObservabilitySettings::default(),
             overlay: OverlaySettings::default(),
+            power_profile: PowerProfileSettings::default(),
             provenance: Provenance::default(),
         }
+    }
+}
+
+/// `[power-profile]`: the IEEE C37.238 power profile TLV every Announce
+/// carries (ptp4l 4.x `power_profile.*`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct PowerProfileSettings {
+    /// `2011` or `2017`; none (default): no TLV.
+    pub version: Option<u16>,
+    /// grandmasterID: a number for the grandmaster, 1..=65535 (default 0:
+    /// not set; ptp4l `power_profile.grandmasterID`).
+    pub grandmaster_id: u16,
+    /// 2011: grandmasterTimeInaccuracy (default unknown).
+    #[serde(deserialize_with = "de_opt_nanos")]
+    pub grandmaster_time_inaccuracy: Option<ConfigDuration>,
+    /// 2011: networkTimeInaccuracy (default unknown).
+    #[serde(deserialize_with = "de_opt_nanos")]
+    pub network_time_inaccuracy: Option<ConfigDuration>,
+    /// 2017: totalTimeInaccuracy (default unknown).
+    #[serde(deserialize_with = "de_opt_nanos")]
+    pub total_time_inaccuracy: Option<ConfigDuration>,
+}
+
+impl PowerProfileSettings {
+    /// The TLV, when a version is set (inaccuracies saturate at the
+    /// largest known value; unset is unknown).
+    #[must_use]
+    pub fn tlv(&self) -> Option<statime::wire::tlv::PowerProfileTlv> {
+        use statime::wire::tlv::{PowerProfileTlv, PowerProfileVersion};
+        let ns = |d: Option<ConfigDuration>| {
+            d.map_or(PowerProfileTlv::UNKNOWN, |d| {
+                u32::try_from(d.as_nanos().max(0))
+                    .unwrap_or(PowerProfileTlv::UNKNOWN - 1)
+                    .min(PowerProfileTlv::UNKNOWN - 1)
+            })
+        };
+        let version = match self.version? {
+            2011 => PowerProfileVersion::V2011,
+            2017 => PowerProfileVersion::V2017,
+            _ => return None,
+        };
+        Some(match version {
+            PowerProfileVersion::V2011 => PowerProfileTlv {
+                version,
+                grandmaster_id: self.grandmaster_id,
+                time_inaccuracy: ns(self.grandmaster_time_inaccuracy),
+                network_time_inaccuracy: ns(self.network_time_inaccuracy),
+            },
+            PowerProfileVersion::V2017 => PowerProfileTlv {
+                version,
+                grandmaster_id: self.grandmaster_id,
+                time_inaccuracy: ns(self.total_time_inaccuracy),
+                network_time_inaccuracy: 0,
+            },
+        })
     }
 }
 

@@ -47,6 +47,14 @@ pub enum Profile {
     /// localPriority.
     #[serde(rename = "g.8275.1", alias = "G.8275.1")]
     G8275_1,
+    /// IEC/IEEE 61850-9-3 (power utility automation): Ethernet, peer delay,
+    /// one message per second.
+    #[serde(rename = "iec-61850-9-3", alias = "61850-9-3")]
+    Iec61850_9_3,
+    /// IEEE C37.238-2017 (power profile): 61850-9-3 in domain 254 with the
+    /// C37.238 TLV on every Announce.
+    #[serde(rename = "c37.238-2017", alias = "c37.238")]
+    C37_238,
 }
 
 /// The default and allowed range of one integer member.
@@ -146,6 +154,8 @@ pub struct Spec {
     /// The telecom profiles: the alternate BMCA (dataset-comparison
     /// G.8275.x) is required.
     pub telecom: bool,
+    /// IEEE C37.238: the edition of the power profile TLV Announces carry.
+    pub power_tlv: Option<u16>,
 }
 
 const ANY_TRANSPORT: &[Transport] = &[Transport::UdpIpv4, Transport::UdpIpv6, Transport::Ethernet];
@@ -173,6 +183,7 @@ const DEFAULT_E2E: Spec = Spec {
     transports: ANY_TRANSPORT,
     ieee_802_1as: false,
     telecom: false,
+    power_tlv: None,
 };
 
 /// IEEE 1588-2019 annex I.4: as I.3 with peer delay.
@@ -207,6 +218,7 @@ const SMPTE_2059_2: Spec = Spec {
     transports: &[Transport::UdpIpv4],
     ieee_802_1as: false,
     telecom: false,
+    power_tlv: None,
 };
 
 /// AES67-2018 annex A (the media profile).
@@ -231,6 +243,7 @@ const AES67: Spec = Spec {
     transports: &[Transport::UdpIpv4],
     ieee_802_1as: false,
     telecom: false,
+    power_tlv: None,
 };
 
 /// IEEE 802.1AS-2020 (gPTP): the values linuxptp's `gPTP.cfg` uses
@@ -257,6 +270,7 @@ const GPTP: Spec = Spec {
     transports: &[Transport::Ethernet],
     ieee_802_1as: true,
     telecom: false,
+    power_tlv: None,
 };
 
 /// ITU-T G.8275.1 (2022 edition as we know it; linuxptp's G.8275.1.cfg
@@ -282,6 +296,42 @@ const G8275_1: Spec = Spec {
     transports: &[Transport::Ethernet],
     ieee_802_1as: false,
     telecom: true,
+    power_tlv: None,
+};
+
+/// IEC/IEEE 61850-9-3:2016 (values as we remember them; see
+/// docs/profiles.md).
+const IEC_61850_9_3: Spec = Spec {
+    name: "iec-61850-9-3",
+    source: "IEC/IEEE 61850-9-3",
+    domain: limit(0, 0, 255),
+    priority1: limit(128, 0, 255),
+    priority2: limit(128, 0, 255),
+    announce_interval: limit(0, 0, 0),
+    sync_interval: limit(0, 0, 0),
+    delay_interval: DelayLimit {
+        default: 0,
+        range: LogRange::Fixed(0, 0),
+    },
+    pdelay_interval: DelayLimit {
+        default: 0,
+        range: LogRange::Fixed(0, 0),
+    },
+    announce_receipt_timeout: limit(3, 3, 3),
+    delay_mechanisms: &[DelayMechanism::P2p],
+    transports: &[Transport::Ethernet],
+    ieee_802_1as: false,
+    telecom: false,
+    power_tlv: None,
+};
+
+/// IEEE C37.238-2017: 61850-9-3 in domain 254 with the 2017 TLV.
+const C37_238_2017: Spec = Spec {
+    name: "c37.238-2017",
+    source: "IEEE C37.238-2017",
+    domain: limit(254, 0, 255),
+    power_tlv: Some(2017),
+    ..IEC_61850_9_3
 };
 
 /// G.8275.1's default destination: the non-forwardable address.
@@ -294,13 +344,15 @@ const GPTP_DST_MAC: &str = "01:80:C2:00:00:0E";
 
 impl Profile {
     /// Every profile, in the order the documentation lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::DefaultE2e,
         Self::DefaultP2p,
         Self::Smpte2059,
         Self::Aes67,
         Self::Gptp,
         Self::G8275_1,
+        Self::Iec61850_9_3,
+        Self::C37_238,
     ];
 
     /// What the profile fixes.
@@ -313,6 +365,8 @@ impl Profile {
             Self::Aes67 => &AES67,
             Self::Gptp => &GPTP,
             Self::G8275_1 => &G8275_1,
+            Self::Iec61850_9_3 => &IEC_61850_9_3,
+            Self::C37_238 => &C37_238_2017,
         }
     }
 
@@ -339,6 +393,9 @@ pub(crate) fn apply_defaults(config: &mut Config) {
     }
     if !set("priority2") {
         config.priority2 = spec.priority2.default;
+    }
+    if spec.power_tlv.is_some() && !set("power-profile.version") {
+        config.power_profile.version = spec.power_tlv;
     }
     if spec.telecom && !set("dataset-comparison") {
         config.dataset_comparison = super::DatasetComparisonName::Telecom;
@@ -464,6 +521,23 @@ pub(crate) fn violations(config: &Config) -> Vec<(String, String)> {
                 ),
             ));
         }
+    }
+    if let Some(edition) = spec.power_tlv
+        && config.power_profile.version != Some(edition)
+    {
+        out.push((
+            "power-profile.version".to_owned(),
+            format!(
+                "{} is not allowed by profile \"{}\": every Announce carries the {edition} \
+                 power profile TLV ({})",
+                config
+                    .power_profile
+                    .version
+                    .map_or_else(|| "none".to_owned(), |v| v.to_string()),
+                spec.name,
+                spec.source
+            ),
+        ));
     }
     if spec.telecom && config.dataset_comparison != super::DatasetComparisonName::Telecom {
         out.push((
@@ -914,6 +988,44 @@ mod tests {
         assert!(
             e.iter()
                 .any(|m| m.contains("dataset-comparison: \"ieee1588\" is not allowed")),
+            "{e:#?}"
+        );
+    }
+
+    #[test]
+    fn power_profiles() {
+        let c = load(&with(
+            "c37.238-2017",
+            "[power-profile]\ngrandmaster-id = 3\ntotal-time-inaccuracy = \"250ns\"",
+            "",
+        ))
+        .expect("valid");
+        assert_eq!(c.domain, 254);
+        assert_eq!(c.power_profile.version, Some(2017));
+        let p = &c.ports[0];
+        assert_eq!(p.transport, Transport::Ethernet);
+        assert_eq!(p.delay_mechanism, DelayMechanism::P2p);
+        assert_eq!(
+            (p.announce_interval, p.sync_interval, p.pdelay_interval),
+            (0, 0, 0)
+        );
+        let pc = c.port_configs(statime::wire::ClockIdentity([1; 8]));
+        let tlv = pc[0].power_profile.expect("the TLV");
+        assert_eq!((tlv.grandmaster_id, tlv.time_inaccuracy), (3, 250));
+        let c = load(&with("iec-61850-9-3", "", "")).expect("valid");
+        assert_eq!((c.domain, c.power_profile.version), (0, None));
+        let e = load(&with("c37.238-2017", "[power-profile]\nversion = 2011", ""))
+            .expect_err("wrong edition");
+        assert!(
+            e.iter().any(|m| m.contains(
+                "power-profile.version: 2011 is not allowed by profile \"c37.238-2017\""
+            )),
+            "{e:#?}"
+        );
+        let e = load(&with("iec-61850-9-3", "", "sync-interval = -3\n")).expect_err("1 s only");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("port[0].sync-interval: -3 is not allowed")),
             "{e:#?}"
         );
     }

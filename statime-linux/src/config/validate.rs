@@ -95,6 +95,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     transparent(&mut c);
     gptp_keys(&mut c);
     telecom_keys(&mut c);
+    power_profile(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -135,6 +136,51 @@ fn gptp_keys(c: &mut Checker<'_>) {
             } else if let Some(d) = p.neighbor_prop_delay_thresh {
                 c.nonneg_duration(&k("neighbor-prop-delay-thresh"), d);
             }
+        }
+    }
+}
+
+/// `[power-profile]`: a known edition, and the inaccuracies of that edition.
+fn power_profile(c: &mut Checker<'_>) {
+    let p = &c.config.power_profile;
+    match p.version {
+        None => {
+            for k in [
+                "grandmaster-id",
+                "grandmaster-time-inaccuracy",
+                "network-time-inaccuracy",
+                "total-time-inaccuracy",
+            ] {
+                c.unused(
+                    &format!("power-profile.{k}"),
+                    "without power-profile.version",
+                );
+            }
+        }
+        Some(2011) => c.unused(
+            "power-profile.total-time-inaccuracy",
+            "with version 2011 (it sends grandmaster- and network-time-inaccuracy)",
+        ),
+        Some(2017) => {
+            for k in ["grandmaster-time-inaccuracy", "network-time-inaccuracy"] {
+                c.unused(
+                    &format!("power-profile.{k}"),
+                    "with version 2017 (it sends total-time-inaccuracy)",
+                );
+            }
+        }
+        Some(v) => c.error(
+            "power-profile.version",
+            format!("{v} is not an edition of IEEE C37.238: 2011 or 2017"),
+        ),
+    }
+    for (k, d) in [
+        ("grandmaster-time-inaccuracy", p.grandmaster_time_inaccuracy),
+        ("network-time-inaccuracy", p.network_time_inaccuracy),
+        ("total-time-inaccuracy", p.total_time_inaccuracy),
+    ] {
+        if let Some(d) = d {
+            c.nonneg_duration(&format!("power-profile.{k}"), d);
         }
     }
 }
@@ -900,7 +946,7 @@ fn overlay(c: &mut Checker<'_>) {
         );
     }
     let need = 2 * usize::from(o.faults) + 1;
-    let sources = all.len() + o.peers.len();
+    let sources = all.len() + potential_peers(c);
     if o.faults == 0 {
         c.warn(
             "overlay.faults",
@@ -911,7 +957,8 @@ fn overlay(c: &mut Checker<'_>) {
             "overlay.faults",
             format!(
                 "tolerating {} faulty sources needs at least {need} (2f + 1); `domain`, \
-                 overlay.domains and the overlay peers give {sources}",
+                 overlay.domains and the overlay peers (with gossip: the nodes of keys-file, \
+                 up to max-members) give {sources}",
                 o.faults,
             ),
         );
@@ -944,6 +991,29 @@ fn overlay(c: &mut Checker<'_>) {
     peers(c);
 }
 
+/// The peers the overlay may have: the configured ones, or with gossip
+/// the trusted nodes of the keys file (when it is read and parses) up to
+/// `max-members`; without reading it, as many as `max-members` allows.
+fn potential_peers(c: &Checker<'_>) -> usize {
+    let o = &c.config.overlay;
+    if !o.gossip || o.peers.is_empty() {
+        return o.peers.len();
+    }
+    let trusted = match &o.keys_file {
+        Some(path) if c.read_files => super::PeerKeys::load(path).ok().map(|k| {
+            let mut ids: Vec<u64> = k.keys.iter().map(|k| k.peer).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.iter().filter(|&&id| Some(id) != o.node_id).count()
+        }),
+        _ => None,
+    };
+    trusted
+        .unwrap_or(usize::MAX)
+        .min(o.max_members)
+        .max(o.peers.len())
+}
+
 /// `[[overlay.peer]]` and the peer layer's keys (overlay enabled).
 fn peers(c: &mut Checker<'_>) {
     let o = &c.config.overlay;
@@ -954,6 +1024,8 @@ fn peers(c: &mut Checker<'_>) {
             "overlay.peer-poll-interval",
             "overlay.fan-out",
             "overlay.keys-file",
+            "overlay.gossip",
+            "overlay.max-members",
         ] {
             c.unused(key, "without [[overlay.peer]]");
         }
@@ -988,8 +1060,13 @@ fn peers(c: &mut Checker<'_>) {
     if o.fan_out == 0 {
         c.error("overlay.fan-out", "must be at least 1");
     }
-    if o.max_members == 0 {
-        c.error("overlay.max-members", "must be at least 1");
+    if !(1..=240).contains(&o.max_members) {
+        c.error(
+            "overlay.max-members",
+            format!("{} is out of range 1..=240", o.max_members),
+        );
+    } else if !o.gossip {
+        c.unused("overlay.max-members", "without gossip");
     }
     // Every peer is measured once per ceil(n / k) rounds: max-age must
     // cover that or peers age out between their measurements.

@@ -15,6 +15,12 @@
 //! (returned to the caller, who feeds [`super::overlay::Overlay`]), and
 //! reports (drops, rejected HLCs, lost exchanges), counted by the node and
 //! logged here at most once per 10 s per kind.
+//!
+//! With `[overlay] gossip` (the default) the configured peers are seeds:
+//! the node learns the other nodes of the keys file by gossip and admits
+//! each at an address it answered an authenticated probe from
+//! ([`bft_overlay::peer::membership`]). Admissions, moves and expiries are
+//! logged at info; refused probes at most once per 10 s.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, RawFd};
@@ -22,7 +28,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use bft_overlay::SourceSample;
 use bft_overlay::intersect::Interval;
 use bft_overlay::peer::{
-    Action, BoundStatus, DropReason, Key, KeyTable, Now, OwnBound, PeerConfig, PeerNode, TxHandle,
+    Action, BoundStatus, DropReason, Family, Key, KeyTable, MemberEvent, MembershipConfig, Now,
+    OwnBound, PeerConfig, PeerNode, Refusal, TxHandle,
 };
 use statime::clock::Clock;
 use statime::time::{Instant, Time};
@@ -32,7 +39,7 @@ use super::run::{DaemonError, Throttle};
 use super::sys::monotonic_now;
 use crate::config::{Config, PeerKeys};
 use crate::net::{KernelTimestamp, PeerSocket, TxTracker};
-use crate::observe::snapshot::PeersView;
+use crate::observe::snapshot::{GossipView, MemberView, PeersView};
 
 /// What a call into the peer layer produced for the rest of the daemon.
 #[derive(Debug, Default)]
@@ -41,6 +48,8 @@ pub struct PeerOutput {
     pub samples: Vec<(u64, SourceSample)>,
     /// Lines to log as warnings (rate-limited already).
     pub warnings: Vec<String>,
+    /// Lines to log at info (membership changes).
+    pub lines: Vec<String>,
 }
 
 /// Where this node's stated bound comes from.
@@ -74,6 +83,12 @@ pub struct Peers {
     drop_log: BTreeMap<DropReason, Throttle>,
     hlc_log: Throttle,
     lost_log: Throttle,
+    refusal_log: Throttle,
+    /// `[overlay] max-age`, ns: members are measured once per
+    /// `ceil(n / k)` rounds, which must stay below it.
+    max_age_ns: u64,
+    /// The member count a max-age warning was given for.
+    age_warned: usize,
 }
 
 fn ns_of(t: Time) -> Option<u64> {
@@ -138,12 +153,33 @@ impl Peers {
             own_drift_ppb: (o.max_drift * 1000.0).round().max(0.0) as u64,
             seq_base,
         };
-        let node = PeerNode::new(
+        let mut node = PeerNode::new(
             peer_config,
             table,
             o.peers.iter().map(|p| (p.id, p.address)),
         )
         .map_err(|e| DaemonError::Config(format!("overlay peers: {e}")))?;
+        if o.gossip {
+            let max_age_ns = o.max_age.as_nanos().unsigned_abs();
+            let probes = o.fan_out.clamp(4, 16);
+            node = node.with_membership(MembershipConfig {
+                max_members: o.max_members.max(o.peers.len()),
+                max_candidates: (o.max_members / 4).clamp(16, 64),
+                probes_per_round: probes,
+                answers_per_round: 4 * probes,
+                // Silent for ten rounds and twice max-age (the node
+                // stretches it to four measurement cycles).
+                expire_after_ns: interval_ns
+                    .saturating_mul(10)
+                    .max(max_age_ns.saturating_mul(2)),
+                retry_after_ns: interval_ns.saturating_mul(10),
+                family: if o.listen.is_ipv4() {
+                    Family::V4
+                } else {
+                    Family::V6
+                },
+            });
+        }
         let socket = PeerSocket::open(o.listen, kernel_stamps)?;
         Ok(Some((
             Self {
@@ -160,6 +196,9 @@ impl Peers {
                 drop_log: BTreeMap::new(),
                 hlc_log: Throttle::default(),
                 lost_log: Throttle::default(),
+                refusal_log: Throttle::default(),
+                max_age_ns: o.max_age.as_nanos().unsigned_abs(),
+                age_warned: o.peers.len(),
             },
             keys.warnings,
         )))
@@ -383,7 +422,70 @@ impl Peers {
                         out.warnings.push(l);
                     }
                 }
+                Action::SendGossip(t) => {
+                    if let Err(e) = self.socket.send_to(&t.bytes, t.to) {
+                        self.send_errors = self.send_errors.saturating_add(1);
+                        let text =
+                            format!("overlay: could not send gossip to node {}: {e}", t.peer);
+                        if let Some(l) = self.send_log.line(now, &text) {
+                            out.warnings.push(l);
+                        }
+                    }
+                }
+                Action::Member(e) => self.member_event(e, now, out),
             }
+        }
+    }
+
+    fn member_event(&mut self, e: MemberEvent, now: Instant, out: &mut PeerOutput) {
+        match e {
+            MemberEvent::Admitted { peer, addr } => {
+                out.lines.push(format!(
+                    "overlay: peer {peer} admitted at {addr} (it answered a probe there; {} \
+                     members)",
+                    self.node.members().count()
+                ));
+                self.check_age(out);
+            }
+            MemberEvent::Moved { peer, from, to } => out.lines.push(format!(
+                "overlay: peer {peer} moved from {from} to {to} (it answered a probe there)"
+            )),
+            MemberEvent::Expired { peer, addr } => out.lines.push(format!(
+                "overlay: peer {peer} at {addr} expired: not heard from for too long"
+            )),
+            MemberEvent::Refused { peer, addr, reason } => {
+                let c = self.node.membership_counters();
+                let what = match reason {
+                    Refusal::WrongSource => "its answer came from elsewhere",
+                    Refusal::Unanswered => "no authenticated answer",
+                    Refusal::MembersFull => "max-members reached",
+                    _ => reason.name(),
+                };
+                let text = format!(
+                    "overlay: not admitting peer {peer} at {addr}: {what} ({} such refusals \
+                     so far)",
+                    c.refused.get(reason)
+                );
+                if let Some(l) = self.refusal_log.line(now, &text) {
+                    out.warnings.push(l);
+                }
+            }
+        }
+    }
+
+    /// Warn once per member count when members would age out of the guard
+    /// between their measurements (`ceil(n / k)` rounds >= max-age).
+    fn check_age(&mut self, out: &mut PeerOutput) {
+        let n = self.node.members().count();
+        let k = self.node.config().fan_out.max(1);
+        let cycle = (n.div_ceil(k) as u64).saturating_mul(self.node.config().poll_interval_ns);
+        if n > self.age_warned && cycle >= self.max_age_ns {
+            self.age_warned = n;
+            out.warnings.push(format!(
+                "overlay: {n} members with fan-out {k} are measured once per {:.1} s, not less \
+                 than max-age: raise overlay.max-age or overlay.fan-out",
+                cycle as f64 / 1e9
+            ));
         }
     }
 
@@ -391,6 +493,7 @@ impl Peers {
     #[must_use]
     pub fn view(&self) -> PeersView {
         let c = self.node.counters();
+        let mono = monotonic_now().nanos();
         let drops = DropReason::ALL
             .iter()
             .filter(|&&r| c.drops.get(r) > 0)
@@ -425,6 +528,43 @@ impl Peers {
             send_errors: self.send_errors,
             dropped: c.drops.total(),
             drops,
+            members: self
+                .node
+                .members()
+                .map(|m| MemberView {
+                    id: m.id,
+                    address: m.addr.to_string(),
+                    origin: if m.configured {
+                        "configured"
+                    } else {
+                        "learned"
+                    }
+                    .into(),
+                    last_heard_s: (m.last_heard_ns > 0)
+                        .then(|| mono.saturating_sub(m.last_heard_ns) as f64 / 1e9),
+                })
+                .collect(),
+            gossip: self.node.membership().map(|m| {
+                let g = m.counters();
+                GossipView {
+                    hints_received: g.hints_received,
+                    hints_known: g.hints_known,
+                    gossip_sent: g.gossip_sent,
+                    gossip_received: g.gossip_received,
+                    probes_sent: g.probes_sent,
+                    probe_answers_sent: g.probe_answers_sent,
+                    admitted: g.admitted,
+                    moved: g.moved,
+                    expired: g.expired,
+                    rate_limited: g.rate_limited,
+                    candidates: m.candidate_count(),
+                    refused: Refusal::ALL
+                        .iter()
+                        .filter(|&&r| g.refused.get(r) > 0)
+                        .map(|&r| (r.name().to_owned(), g.refused.get(r)))
+                        .collect(),
+                }
+            }),
         }
     }
 }

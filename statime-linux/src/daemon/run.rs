@@ -1133,6 +1133,9 @@ impl Daemon {
         for w in &out.warnings {
             self.warn(w);
         }
+        for l in &out.lines {
+            self.line(l);
+        }
         if out.samples.is_empty() {
             return;
         }

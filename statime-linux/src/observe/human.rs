@@ -183,8 +183,48 @@ pub fn overlay_table(ov: &OverlayView) -> String {
     );
     if let Some(p) = &ov.peers {
         let _ = writeln!(o, "peers: {}", peers_line(p));
+        if let Some(g) = &p.gossip {
+            let _ = writeln!(o, "gossip: {}", gossip_line(g));
+        }
+        for m in &p.members {
+            let _ = writeln!(
+                o,
+                "member {:<6} {:<40} {:<10} {}",
+                m.id,
+                m.address,
+                m.origin,
+                m.last_heard_s.map_or_else(
+                    || "never heard".to_owned(),
+                    |s| format!("heard {s:.1} s ago")
+                )
+            );
+        }
     }
     o
+}
+
+/// Membership by gossip in one line.
+fn gossip_line(g: &super::snapshot::GossipView) -> String {
+    let refused = if g.refused.is_empty() {
+        String::new()
+    } else {
+        let r: Vec<String> = g.refused.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!(" ({})", r.join(", "))
+    };
+    format!(
+        "{} admitted, {} moved, {} expired, {} candidates; {} hints ({} known), {} probes, \
+         {} probe answers, {} rate-limited, {} refused{refused}",
+        g.admitted,
+        g.moved,
+        g.expired,
+        g.candidates,
+        g.hints_received,
+        g.hints_known,
+        g.probes_sent,
+        g.probe_answers_sent,
+        g.rate_limited,
+        g.refused.values().sum::<u64>()
+    )
 }
 
 /// The peer layer in one line: who this node is, what it tells its peers,
@@ -205,7 +245,7 @@ fn peers_line(p: &PeersView) -> String {
          {} samples, {} lost, {} dropped{reasons}, {} HLC rejected",
         p.node_id,
         p.listen,
-        p.peers,
+        p.members.len().max(p.peers),
         p.requests_sent,
         p.responses_sent,
         p.accepted,

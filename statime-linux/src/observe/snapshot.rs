@@ -294,6 +294,56 @@ pub struct PeersView {
     pub dropped: u64,
     /// Received datagrams dropped, by reason (`bad-mac`, `duplicate`, ...).
     pub drops: BTreeMap<String, u64>,
+    /// The admitted members, configured (seeds) and learned, by id.
+    #[serde(default)]
+    pub members: Vec<MemberView>,
+    /// Membership by gossip, when `[overlay] gossip` is on.
+    #[serde(default)]
+    pub gossip: Option<GossipView>,
+}
+
+/// One admitted overlay member.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Its node id.
+    pub id: u64,
+    /// The address it is reached at (`ip:port`).
+    pub address: String,
+    /// `configured` (a seed) or `learned` (admitted by a verified probe).
+    pub origin: String,
+    /// Seconds since its last authenticated, fresh message (`None`:
+    /// never heard from).
+    pub last_heard_s: Option<f64>,
+}
+
+/// Membership by gossip: its counters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GossipView {
+    /// Hints received (gossiped, or a trusted node's own source address).
+    pub hints_received: u64,
+    /// Hints naming a member at the address it is admitted at.
+    pub hints_known: u64,
+    /// Gossip datagrams sent (pushes, answers, probes).
+    pub gossip_sent: u64,
+    /// Gossip datagrams that authenticated.
+    pub gossip_received: u64,
+    /// Probes sent to claimed addresses.
+    pub probes_sent: u64,
+    /// Answers to other nodes' probes, sent to addresses not yet verified.
+    pub probe_answers_sent: u64,
+    /// Members admitted by a verified probe.
+    pub admitted: u64,
+    /// Learned members re-bound to a new, verified address.
+    pub moved: u64,
+    /// Learned members dropped for silence.
+    pub expired: u64,
+    /// Probes and answers held back by the per-round budget.
+    pub rate_limited: u64,
+    /// Candidates (claimed addresses waiting for or under a probe).
+    pub candidates: usize,
+    /// Hints and admissions refused, by reason (`untrusted`,
+    /// `wrong-source`, `unanswered`, ...).
+    pub refused: BTreeMap<String, u64>,
 }
 
 /// One overlay source.

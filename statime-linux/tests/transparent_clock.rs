@@ -11,7 +11,7 @@
 //!    every Sync the correctionField its Follow_Up gained inside equals
 //!    the time the Sync spent inside as the capture saw it (egress capture
 //!    stamp minus ingress capture stamp).
-//! 2. **P2P** (`p2p_tc_between_two_ptp4l`): ptp4l master (P2P) -> our
+//! 2. **P2P over Ethernet** (`p2p_tc_between_two_ptp4l`): ptp4l master (L2, P2P) -> our
 //!    `P2P_TC` -> ptp4l slave (P2P). With peer delay the slave has no
 //!    end-to-end delay to absorb the time spent in the transparent clock:
 //!    uncorrected, that time (tens of microseconds in user space) would be
@@ -35,7 +35,7 @@ use interop::logs::{self, Stats};
 use interop::procs::{self, Ptp4l};
 use interop::{environment_ready, figures};
 
-fn ptp4l_config(delay: &str, extra: &str) -> String {
+fn ptp4l_config(transport: &str, delay: &str, extra: &str) -> String {
     format!(
         "[global]\n\
          free_running 1\n\
@@ -46,7 +46,7 @@ fn ptp4l_config(delay: &str, extra: &str) -> String {
          summary_interval -3\n\
          freq_est_interval 0\n\
          tx_timestamp_timeout 20\n\
-         network_transport UDPv4\n\
+         network_transport {transport}\n\
          delay_mechanism {delay}\n\
          logAnnounceInterval 0\n\
          logSyncInterval -3\n\
@@ -57,10 +57,10 @@ fn ptp4l_config(delay: &str, extra: &str) -> String {
 }
 
 /// Our transparent clock on the middle namespace's two interfaces.
-fn tc_config(a: &Node, b: &Node, clock_type: &str, delay: &str) -> String {
+fn tc_config(a: &Node, b: &Node, clock_type: &str, delay: &str, transport: &str) -> String {
     let port = |n: &Node| {
         format!(
-            "[[port]]\ninterface = \"{}\"\ndelay-mechanism = \"{delay}\"\n\
+            "[[port]]\ninterface = \"{}\"\ntransport = \"{transport}\"\ndelay-mechanism = \"{delay}\"\n\
              timestamping = \"software\"\npdelay-interval = 0\n\n",
             n.iface
         )
@@ -161,9 +161,15 @@ fn e2e_tc_between_ptp4l_master_and_our_slave() {
         &lab,
         m,
         "gm",
-        &ptp4l_config("E2E", "priority1 100\nclockClass 6"),
+        &ptp4l_config("UDPv4", "E2E", "priority1 100\nclockClass 6"),
     );
-    let mut tc = procs::statime(&lab, ta, "tc", &tc_config(ta, tb, "E2E_TC", "E2E"), "45s");
+    let mut tc = procs::statime(
+        &lab,
+        ta,
+        "tc",
+        &tc_config(ta, tb, "E2E_TC", "E2E", "udp-ipv4"),
+        "45s",
+    );
     let mut slave = procs::statime(&lab, s, "slave", &our_slave_config(s), "40s");
     thread::sleep(Duration::from_secs(15));
     let pin = lab.dir.join("tc-in.pcap").display().to_string();
@@ -262,10 +268,16 @@ fn p2p_tc_between_two_ptp4l() {
         &lab,
         m,
         "gm",
-        &ptp4l_config("P2P", "priority1 100\nclockClass 6"),
+        &ptp4l_config("L2", "P2P", "priority1 100\nclockClass 6"),
     );
-    let mut tc = procs::statime(&lab, ta, "tc", &tc_config(ta, tb, "P2P_TC", "P2P"), "40s");
-    let mut sl = procs::ptp4l(&lab, s, "sl", &ptp4l_config("P2P", "slaveOnly 1"));
+    let mut tc = procs::statime(
+        &lab,
+        ta,
+        "tc",
+        &tc_config(ta, tb, "P2P_TC", "P2P", "ethernet"),
+        "40s",
+    );
+    let mut sl = procs::ptp4l(&lab, s, "sl", &ptp4l_config("L2", "P2P", "slaveOnly 1"));
     thread::sleep(Duration::from_secs(35));
     sl.proc.stop();
     let _ = tc.wait(Duration::from_secs(30));
@@ -313,7 +325,7 @@ fn p2p_tc_between_two_ptp4l() {
     assert!(link1 >= 0.0 && link2 >= 0.0, "links not measured{}", ctx());
     assert!(residence > 0.0, "no residence measured{}", ctx());
     figures(&format!(
-        "P2P_TC ptp4l master -> our TC -> ptp4l slave: {} samples after 10 s, master offset median {median:.0} ns mean {:.0} ns sd {:.0} ns \
+        "P2P_TC over L2: ptp4l master -> our TC -> ptp4l slave: {} samples after 10 s, master offset median {median:.0} ns mean {:.0} ns sd {:.0} ns \
          max |{:.0}| ns (uncorrected it would carry the residence, mean {residence:.0} ns); ptp4l peer delay mean {:.0} ns; \
          TC links {link1:.0} / {link2:.0} ns",
         st.n, st.mean, st.sd, st.max_abs, dl.mean
@@ -336,10 +348,14 @@ fn our_slave_through_ptp4l_e2e_tc() {
         &lab,
         m,
         "gm",
-        &ptp4l_config("E2E", "priority1 100\nclockClass 6"),
+        &ptp4l_config("UDPv4", "E2E", "priority1 100\nclockClass 6"),
     );
     // ptp4l takes its second interface from the configuration file.
-    let tc_cfg = ptp4l_config("E2E", &format!("clock_type E2E_TC\n[{}]\n", tb.iface));
+    let tc_cfg = ptp4l_config(
+        "UDPv4",
+        "E2E",
+        &format!("clock_type E2E_TC\n[{}]\n", tb.iface),
+    );
     let mut tc = procs::ptp4l(&lab, ta, "tc", &tc_cfg);
     let mut slave = procs::statime(&lab, s, "slave", &our_slave_config(s), "40s");
     let _ = slave.wait(Duration::from_secs(60));

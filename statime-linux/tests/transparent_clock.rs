@@ -57,7 +57,14 @@ fn ptp4l_config(transport: &str, delay: &str, extra: &str) -> String {
 }
 
 /// Our transparent clock on the middle namespace's two interfaces.
-fn tc_config(a: &Node, b: &Node, clock_type: &str, delay: &str, transport: &str) -> String {
+fn tc_config(
+    a: &Node,
+    b: &Node,
+    clock_type: &str,
+    delay: &str,
+    transport: &str,
+    socket: &str,
+) -> String {
     let port = |n: &Node| {
         format!(
             "[[port]]\ninterface = \"{}\"\ntransport = \"{transport}\"\ndelay-mechanism = \"{delay}\"\n\
@@ -68,10 +75,24 @@ fn tc_config(a: &Node, b: &Node, clock_type: &str, delay: &str, transport: &str)
     format!(
         "clock-type = \"{clock_type}\"\n\n{}{}[clock]\nkind = \"virtual\"\n\n\
          [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n\
-         summary-interval = 2\n",
+         summary-interval = 2\n\n[observability]\nstatus-socket = \"{socket}\"\n",
         port(a),
         port(b)
     )
+}
+
+/// `statime-ctl status` against `socket`: the JSON, or the human text.
+fn status(socket: &str, json: bool) -> String {
+    let mut args = vec!["status", "-s", socket];
+    if json {
+        args.insert(1, "--json");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run statime-ctl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn our_slave_config(n: &Node) -> String {
@@ -157,6 +178,7 @@ fn e2e_tc_between_ptp4l_master_and_our_slave() {
     }
     let lab = Lab::line("e2etc");
     let (m, ta, s, tb) = (lab.node(0), lab.node(1), lab.node(2), lab.node(3));
+    let sock = lab.dir.join("tc.sock").display().to_string();
     let mut gm: Ptp4l = procs::ptp4l(
         &lab,
         m,
@@ -167,7 +189,7 @@ fn e2e_tc_between_ptp4l_master_and_our_slave() {
         &lab,
         ta,
         "tc",
-        &tc_config(ta, tb, "E2E_TC", "E2E", "udp-ipv4"),
+        &tc_config(ta, tb, "E2E_TC", "E2E", "udp-ipv4", &sock),
         "45s",
     );
     let mut slave = procs::statime(&lab, s, "slave", &our_slave_config(s), "40s");
@@ -178,6 +200,9 @@ fn e2e_tc_between_ptp4l_master_and_our_slave() {
     let cout = capture(tb, &pout, 15);
     assert!(cin.wait_with_output().expect("tshark").status.success());
     assert!(cout.wait_with_output().expect("tshark").status.success());
+    // The status socket while it runs: JSON and the human view.
+    let json = status(&sock, true);
+    let human = status(&sock, false);
     let _ = slave.wait(Duration::from_secs(60));
     let _ = tc.wait(Duration::from_secs(60));
     gm.proc.stop();
@@ -240,6 +265,21 @@ fn e2e_tc_between_ptp4l_master_and_our_slave() {
         r.mean,
         ctx()
     );
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("status JSON: {e}: {json}{}", ctx()));
+    let t = &v["transparent_clock"];
+    assert_eq!(t["mode"], "end-to-end", "{json}");
+    assert!(t["corrected"].as_u64().unwrap_or(0) > 50, "{json}");
+    assert!(t["forwarded"]["sync"].as_u64().unwrap_or(0) > 50, "{json}");
+    assert!(
+        t["residence_mean_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{json}"
+    );
+    assert_eq!(t["links"].as_array().map(Vec::len), Some(2), "{json}");
+    assert!(
+        human.contains("transparent clock (end-to-end)") && human.contains("residence  mean"),
+        "{human}"
+    );
     let corrected = tc_figure(&tlog, "corrected ").unwrap_or(0.0);
     assert!(corrected >= 100.0, "corrected {corrected}{}", ctx());
     figures(&format!(
@@ -264,6 +304,7 @@ fn p2p_tc_between_two_ptp4l() {
     }
     let lab = Lab::line("p2ptc");
     let (m, ta, s, tb) = (lab.node(0), lab.node(1), lab.node(2), lab.node(3));
+    let sock = lab.dir.join("tc.sock").display().to_string();
     let mut gm = procs::ptp4l(
         &lab,
         m,
@@ -274,7 +315,7 @@ fn p2p_tc_between_two_ptp4l() {
         &lab,
         ta,
         "tc",
-        &tc_config(ta, tb, "P2P_TC", "P2P", "ethernet"),
+        &tc_config(ta, tb, "P2P_TC", "P2P", "ethernet", &sock),
         "40s",
     );
     let mut sl = procs::ptp4l(&lab, s, "sl", &ptp4l_config("L2", "P2P", "slaveOnly 1"));

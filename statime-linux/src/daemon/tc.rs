@@ -20,6 +20,8 @@ use super::run::{DaemonError, MAX_PORTS, Throttle, identity_of, transport};
 use super::sys::{Readiness, monotonic_now, poll, stop_requested};
 use crate::config::{ClockType, Config, Timestamping};
 use crate::net::{self, NetOptions, PortSockets, TxTracker};
+use crate::observe::snapshot::{SNAPSHOT_VERSION, Snapshot, TcView};
+use crate::observe::{ControlPlane, ControlSettings};
 
 struct TcPort {
     sockets: PortSockets,
@@ -38,7 +40,14 @@ pub struct TcDaemon {
     logger: Logger,
     summary_interval: Duration,
     next_summary: Instant,
+    /// The status socket and metrics endpoint, when configured.
+    control: Option<ControlPlane>,
+    next_snapshot: Instant,
+    started: Instant,
 }
+
+/// How often the control plane's snapshot is refreshed.
+const SNAPSHOT_PERIOD: Duration = Duration::from_secs(1);
 
 /// The figures a run ends with (for labs and tests).
 #[derive(Clone, Copy, Debug, Default)]
@@ -133,13 +142,50 @@ impl TcDaemon {
         } else {
             Duration::from_secs(60)
         };
+        let o = &config.observability;
+        let settings = ControlSettings {
+            status_socket: o
+                .status_socket
+                .clone()
+                .map(|p| (p, o.status_socket_permissions)),
+            metrics_listen: o.metrics_listen,
+        };
+        let control = if settings.status_socket.is_some() || settings.metrics_listen.is_some() {
+            Some(ControlPlane::start(&settings, Snapshot::default()).map_err(DaemonError::Config)?)
+        } else {
+            None
+        };
+        let now = monotonic_now();
         Ok(Self {
             tc,
             ports,
             logger: Logger::new(&config.logging, log),
             summary_interval,
-            next_summary: monotonic_now(),
+            next_summary: now,
+            control,
+            next_snapshot: now,
+            started: now,
         })
+    }
+
+    /// Hand the control plane a fresh snapshot (when it runs).
+    fn publish(&mut self, now: Instant) {
+        let Some(control) = &self.control else {
+            return;
+        };
+        let interfaces: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| p.sockets.interface().to_owned())
+            .collect();
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            monotonic_s: now.nanos() as f64 * 1e-9,
+            uptime_s: (now - self.started).secs_f64(),
+            transparent_clock: Some(TcView::of(&self.tc, &interfaces)),
+            ..Snapshot::default()
+        };
+        control.publish(snapshot);
     }
 
     fn line(&mut self, severity: Severity, text: &str) {
@@ -152,6 +198,7 @@ impl TcDaemon {
     /// poll(2) failures.
     pub fn run(&mut self, duration: Option<Duration>) -> Result<TcSummary, DaemonError> {
         let start = monotonic_now();
+        self.started = start;
         self.tc.enable(start);
         self.next_summary = start + self.summary_interval;
         let mode = match self.tc.config().mode {
@@ -191,7 +238,8 @@ impl TcDaemon {
                 .poll_timeout()
                 .unwrap_or(now + Duration::from_secs(1))
                 .min(now + Duration::from_secs(1))
-                .min(self.next_summary);
+                .min(self.next_summary)
+                .min(self.next_snapshot);
             if let Some(e) = end {
                 deadline = deadline.min(e);
             }
@@ -222,6 +270,10 @@ impl TcDaemon {
             }
             self.tc.handle_timeout(now);
             self.transmit();
+            if now >= self.next_snapshot {
+                self.next_snapshot = now + SNAPSHOT_PERIOD;
+                self.publish(now);
+            }
             if now >= self.next_summary {
                 self.next_summary = now + self.summary_interval;
                 let text = self.summary_line();
@@ -230,6 +282,7 @@ impl TcDaemon {
         }
         let text = self.summary_line();
         self.line(Severity::Info, &text);
+        self.publish(monotonic_now());
         Ok(TcSummary {
             counters: *self.tc.counters(),
             residence: *self.tc.residence(),

@@ -13,6 +13,9 @@ fn ns(v: Option<f64>) -> String {
 /// overlay, one topic per line.
 #[must_use]
 pub fn summary(s: &Snapshot) -> String {
+    if let Some(tc) = &s.transparent_clock {
+        return transparent_clock(tc);
+    }
     let mut o = String::new();
     let c = &s.clock;
     let device = c
@@ -124,6 +127,63 @@ pub fn summary(s: &Snapshot) -> String {
         );
     }
     o.push('\n');
+    o
+}
+
+/// A transparent clock's status: what it forwarded, corrected and dropped.
+fn transparent_clock(tc: &super::snapshot::TcView) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "clock      transparent clock ({})", tc.mode);
+    let fwd: Vec<String> = tc
+        .forwarded
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(o, "forwarded  {}", fwd.join(", "));
+    let _ = writeln!(
+        o,
+        "corrected  {} (one-step converted {})",
+        tc.corrected, tc.one_step_converted
+    );
+    let _ = writeln!(
+        o,
+        "residence  mean {} min {} max {} over {}",
+        ns(tc.residence_mean_s),
+        ns(tc.residence_min_s),
+        ns(tc.residence_max_s),
+        tc.residence_count
+    );
+    if let Some(r) = tc.rate_ratio {
+        let _ = writeln!(
+            o,
+            "rate       {:+.3} ppm against the grandmaster",
+            (r - 1.0) * 1e6
+        );
+    }
+    for l in &tc.links {
+        let _ = writeln!(
+            o,
+            "port {}     {} link delay {}",
+            l.port,
+            l.interface,
+            ns(l.link_delay_s)
+        );
+    }
+    let dropped: Vec<String> = tc
+        .dropped
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(
+        o,
+        "dropped    {}",
+        if dropped.is_empty() {
+            "none".to_owned()
+        } else {
+            dropped.join(", ")
+        }
+    );
     o
 }
 

@@ -16,6 +16,71 @@ use prometheus_client::registry::Registry;
 
 use super::snapshot::Snapshot;
 
+/// A transparent clock's counters and residence times.
+fn transparent_clock(r: &mut Registry, tc: &super::snapshot::TcView) {
+    let forwarded = CounterFamily::default();
+    for (message, n) in &tc.forwarded {
+        forwarded
+            .get_or_create(&vec![("message", message.clone())])
+            .inc_by(*n);
+    }
+    r.register(
+        "tc_forwarded_messages",
+        "Messages a transparent clock forwarded (one per egress port), by message",
+        forwarded,
+    );
+    let dropped = CounterFamily::default();
+    for (reason, n) in &tc.dropped {
+        dropped
+            .get_or_create(&vec![("reason", reason.clone())])
+            .inc_by(*n);
+    }
+    r.register(
+        "tc_dropped_messages",
+        "Messages a transparent clock did not forward, by reason",
+        dropped,
+    );
+    r.register(
+        "tc_corrected_messages",
+        "Follow_Ups and Delay_Resps forwarded with a residence time added",
+        prometheus_client::metrics::counter::ConstCounter::new(tc.corrected),
+    );
+    for (name, help, v) in [
+        (
+            "tc_residence_mean_seconds",
+            "Mean residence time of forwarded event messages",
+            tc.residence_mean_s,
+        ),
+        (
+            "tc_residence_max_seconds",
+            "Largest residence time of a forwarded event message",
+            tc.residence_max_s,
+        ),
+        (
+            "tc_rate_ratio",
+            "Grandmaster-to-local rate ratio residence times are scaled by",
+            tc.rate_ratio,
+        ),
+    ] {
+        if let Some(v) = v {
+            gauge(r, name, help, v);
+        }
+    }
+    let links = GaugeFamily::default();
+    for l in &tc.links {
+        if let Some(d) = l.link_delay_s {
+            links
+                .get_or_create(&port_labels(l.port, &l.interface))
+                .set(d);
+        }
+    }
+    r.register(
+        "tc_link_delay_seconds",
+        "Mean link delay a peer-to-peer transparent clock measured on each port",
+        links,
+    );
+}
+
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -44,6 +109,9 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, value: f64) {
 pub fn render(s: &Snapshot) -> String {
     let mut root = Registry::default();
     let r = root.sub_registry_with_prefix("statime");
+    if let Some(tc) = &s.transparent_clock {
+        transparent_clock(r, tc);
+    }
 
     gauge(
         r,
@@ -343,6 +411,38 @@ pub fn sample_value(text: &str, selector: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_transparent_clock_has_its_own_metrics() {
+        let mut tc = super::super::snapshot::TcView {
+            mode: "end-to-end".to_owned(),
+            corrected: 7,
+            residence_mean_s: Some(2.5e-4),
+            ..Default::default()
+        };
+        tc.forwarded.insert("sync".to_owned(), 5);
+        tc.dropped.insert("loop".to_owned(), 2);
+        tc.links.push(super::super::snapshot::TcLinkView {
+            port: 1,
+            interface: "eth0".to_owned(),
+            link_delay_s: Some(1e-6),
+            neighbor_rate_ratio: 1.0,
+        });
+        let s = Snapshot {
+            transparent_clock: Some(tc),
+            ..Snapshot::default()
+        };
+        let text = render(&s);
+        for line in [
+            "statime_tc_forwarded_messages_total{message=\"sync\"} 5",
+            "statime_tc_dropped_messages_total{reason=\"loop\"} 2",
+            "statime_tc_corrected_messages_total 7",
+            "statime_tc_residence_mean_seconds 0.00025",
+            "statime_tc_link_delay_seconds{port=\"1\",interface=\"eth0\"} 0.000001",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
+
     use super::*;
     use crate::observe::snapshot::{PortView, SourceView};
 

@@ -48,6 +48,108 @@ pub struct Snapshot {
     pub publication: PublicationView,
     /// The fault-tolerant overlay.
     pub overlay: OverlayView,
+    /// A transparent clock's forwarding (`clock-type = "E2E_TC"` or
+    /// `"P2P_TC"`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transparent_clock: Option<TcView>,
+}
+
+/// What a transparent clock forwarded, corrected and dropped (IEEE
+/// 1588-2019 clause 11.5).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TcView {
+    /// `end-to-end` or `peer-to-peer`.
+    pub mode: String,
+    /// Messages forwarded (one per egress port), by message name.
+    pub forwarded: BTreeMap<String, u64>,
+    /// Follow_Ups and Delay_Resps forwarded with a residence time added.
+    pub corrected: u64,
+    /// One-step Syncs forwarded as two-step with a Follow_Up.
+    pub one_step_converted: u64,
+    /// Messages dropped, by reason.
+    pub dropped: BTreeMap<String, u64>,
+    /// Residence times measured.
+    pub residence_count: u64,
+    /// Their mean, seconds.
+    pub residence_mean_s: Option<f64>,
+    /// The smallest, seconds.
+    pub residence_min_s: Option<f64>,
+    /// The largest, seconds.
+    pub residence_max_s: Option<f64>,
+    /// The grandmaster-to-local rate ratio residence times are scaled by.
+    pub rate_ratio: Option<f64>,
+    /// The ports.
+    pub links: Vec<TcLinkView>,
+}
+
+/// One port of a transparent clock.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TcLinkView {
+    /// portNumber.
+    pub port: u16,
+    /// The interface.
+    pub interface: String,
+    /// The measured link delay (P2P), seconds.
+    pub link_delay_s: Option<f64>,
+    /// neighborRateRatio (P2P; 1 before it is measured).
+    pub neighbor_rate_ratio: f64,
+}
+
+impl TcView {
+    /// The view of `tc`, whose ports run on `interfaces`.
+    #[must_use]
+    pub fn of<const P: usize>(
+        tc: &statime::tc::TransparentClock<P>,
+        interfaces: &[String],
+    ) -> Self {
+        let c = tc.counters();
+        let forwarded = by_type(&c.forwarded_by_type);
+        let dropped: BTreeMap<String, u64> = [
+            ("malformed", c.malformed),
+            ("other-domain", c.other_domain),
+            ("own", c.own),
+            ("no-timestamp", c.no_timestamp),
+            ("not-forwarded", c.not_forwarded),
+            ("loop", c.loops),
+            ("unmatched", c.unmatched),
+            ("expired", c.expired),
+            ("residence-unknown", c.residence_unknown),
+            ("queue-full", c.queue_full),
+            ("too-long", c.too_long),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let r = tc.residence();
+        let known = r.count > 0;
+        let p2p = tc.config().mode == statime::tc::TcMode::PeerToPeer;
+        Self {
+            mode: if p2p { "peer-to-peer" } else { "end-to-end" }.to_owned(),
+            forwarded,
+            corrected: c.corrected,
+            one_step_converted: c.one_step_converted,
+            dropped,
+            residence_count: r.count,
+            residence_mean_s: r.mean_ns().map(|v| v * 1e-9),
+            residence_min_s: known.then_some(r.min_ns * 1e-9),
+            residence_max_s: known.then_some(r.max_ns * 1e-9),
+            rate_ratio: tc.rate_ratio(),
+            links: tc
+                .ports()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| TcLinkView {
+                    port: p.identity().port_number,
+                    interface: interfaces.get(i).cloned().unwrap_or_default(),
+                    link_delay_s: p
+                        .mean_path_delay()
+                        .filter(|_| p2p)
+                        .map(|d| d.nanos_f64() * 1e-9),
+                    neighbor_rate_ratio: p.neighbor_rate_ratio(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The local clock and defaultDS (clause 8.2.1).

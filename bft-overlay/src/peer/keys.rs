@@ -79,6 +79,13 @@ impl KeyTable {
         self.send.entry(peer).or_insert(key_id);
     }
 
+    /// Add the key `key_id` shared with `peer` for receiving only: messages
+    /// under it verify, none is sent with it (the first step of a key
+    /// rotation, before the peer has the key too).
+    pub fn insert_receive_only(&mut self, peer: NodeId, key_id: KeyId, key: Key) {
+        self.keys.insert((peer, key_id), key);
+    }
+
     /// Send to `peer` with `key_id` from now on (key rotation); false, and
     /// no change, when that key is not in the table.
     pub fn set_send_key(&mut self, peer: NodeId, key_id: KeyId) -> bool {
@@ -112,7 +119,10 @@ impl KeyTable {
     /// Whether any key is shared with `peer`.
     #[must_use]
     pub fn knows(&self, peer: NodeId) -> bool {
-        self.send.contains_key(&peer)
+        self.keys
+            .range((peer, KeyId::MIN)..=(peer, KeyId::MAX))
+            .next()
+            .is_some()
     }
 
     /// The MAC of `bytes` (its first 96 bytes) under the key `key_id` of

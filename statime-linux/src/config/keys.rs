@@ -32,6 +32,9 @@ pub struct PeerKey {
     pub key: [u8; KEY_LEN],
     /// The line it is on (1-based).
     pub line: usize,
+    /// `receive-only`: messages signed with it are accepted, but none is
+    /// sent with it (the first step of a key rotation).
+    pub receive_only: bool,
 }
 
 impl fmt::Debug for PeerKey {
@@ -94,12 +97,23 @@ impl PeerKeys {
                 continue;
             }
             let fields: Vec<&str> = content.split_whitespace().collect();
-            let [peer, key_id, key] = fields.as_slice() else {
-                errors.push(format!(
-                    "{origin}:{line}: expected PEER-ID KEY-ID hex:KEY, found {} field(s)",
-                    fields.len()
-                ));
-                continue;
+            let (peer, key_id, key, receive_only) = match fields.as_slice() {
+                [peer, key_id, key] => (peer, key_id, key, false),
+                [peer, key_id, key, "receive-only"] => (peer, key_id, key, true),
+                [_, _, _, flag] => {
+                    errors.push(format!(
+                        "{origin}:{line}: unknown flag {flag:?} (the only one is receive-only)"
+                    ));
+                    continue;
+                }
+                _ => {
+                    errors.push(format!(
+                        "{origin}:{line}: expected PEER-ID KEY-ID hex:KEY [receive-only], found \
+                         {} field(s)",
+                        fields.len()
+                    ));
+                    continue;
+                }
             };
             let Ok(peer_id) = peer.parse::<u64>() else {
                 errors.push(format!(
@@ -134,6 +148,7 @@ impl PeerKeys {
                 key_id,
                 key,
                 line,
+                receive_only,
             });
         }
         if errors.is_empty() {
@@ -145,6 +160,43 @@ impl PeerKeys {
         } else {
             Err(errors.join("\n"))
         }
+    }
+
+    /// The key table of the peer layer: every key accepted; messages to a
+    /// peer signed with its highest key id not marked `receive-only` (a
+    /// peer with only receive-only keys gets none to send with).
+    #[must_use]
+    pub fn key_table(&self) -> bft_overlay::peer::KeyTable {
+        let mut table = bft_overlay::peer::KeyTable::new();
+        for k in &self.keys {
+            table.insert(k.peer, k.key_id, bft_overlay::peer::Key::new(k.key));
+        }
+        let mut peers: Vec<u64> = self.keys.iter().map(|k| k.peer).collect();
+        peers.sort_unstable();
+        peers.dedup();
+        for p in peers {
+            let send = self
+                .keys
+                .iter()
+                .filter(|k| k.peer == p && !k.receive_only)
+                .map(|k| k.key_id)
+                .max();
+            match send {
+                Some(id) => {
+                    table.set_send_key(p, id);
+                }
+                None => {
+                    // Accept only: remove nothing, but never send with a
+                    // receive-only key.
+                    for k in self.keys.iter().filter(|k| k.peer == p) {
+                        let key = bft_overlay::peer::Key::new(k.key);
+                        table.remove(p, k.key_id);
+                        table.insert_receive_only(p, k.key_id, key);
+                    }
+                }
+            }
+        }
+        table
     }
 
     /// Read and parse the file at `path`, checking its permissions.
@@ -206,6 +258,28 @@ impl PeerKeys {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn receive_only_keys_are_accepted_but_not_sent_with() {
+        let k = |n: u8| format!("hex:{}", format!("{n:02x}").repeat(32));
+        let text = format!(
+            "7 1 {} receive-only\n7 2 {}\n7 3 {} receive-only\n9 4 {} receive-only\n",
+            k(1),
+            k(2),
+            k(3),
+            k(4)
+        );
+        let keys = PeerKeys::parse(&text, "k").expect("valid");
+        assert!(keys.keys[0].receive_only && !keys.keys[1].receive_only);
+        let t = keys.key_table();
+        // The highest key id not receive-only.
+        assert_eq!(t.send_key(7), Some(2));
+        // Only receive-only keys: known (accepted), never sent with.
+        assert!(t.knows(9));
+        assert_eq!(t.send_key(9), None);
+        let e = PeerKeys::parse(&format!("7 1 {} maybe\n", k(1)), "k").expect_err("bad flag");
+        assert!(e.contains("k:1: unknown flag \"maybe\""), "{e}");
+    }
+
     use super::*;
 
     const K1: &str = "hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

@@ -28,8 +28,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use bft_overlay::SourceSample;
 use bft_overlay::intersect::Interval;
 use bft_overlay::peer::{
-    Action, BoundStatus, DropReason, Family, Key, KeyTable, MemberEvent, MembershipConfig, Now,
-    OwnBound, PeerConfig, PeerNode, Refusal, TxHandle,
+    Action, BoundStatus, DropReason, Family, MemberEvent, MembershipConfig, Now, OwnBound,
+    PeerConfig, PeerNode, Refusal, TxHandle,
 };
 use statime::clock::Clock;
 use statime::time::{Instant, Time};
@@ -89,6 +89,10 @@ pub struct Peers {
     max_age_ns: u64,
     /// The member count a max-age warning was given for.
     age_warned: usize,
+    /// `[overlay] keys-file`, read again on SIGHUP.
+    keys_path: std::path::PathBuf,
+    /// The configured peers, which must keep a key.
+    configured: Vec<u64>,
 }
 
 fn ns_of(t: Time) -> Option<u64> {
@@ -96,6 +100,33 @@ fn ns_of(t: Time) -> Option<u64> {
 }
 
 impl Peers {
+    /// Read the keys file again (SIGHUP): key rotation without a restart.
+    /// The new keys replace the old ones at once; replay windows and
+    /// measurements stay. A file that does not load, or leaves a
+    /// configured peer without a key, changes nothing.
+    ///
+    /// # Errors
+    /// Why the file was not taken (`FILE:LINE: problem`).
+    pub fn reload_keys(&mut self) -> Result<String, String> {
+        let keys = PeerKeys::load(&self.keys_path)?;
+        if let Some(p) = self.configured.iter().find(|&&p| !keys.knows(p)) {
+            return Err(format!(
+                "{}: no key for configured peer {p}; keeping the keys in use",
+                keys.origin
+            ));
+        }
+        let table = keys.key_table();
+        let peers: std::collections::BTreeSet<u64> = keys.keys.iter().map(|k| k.peer).collect();
+        let receive_only = keys.keys.iter().filter(|k| k.receive_only).count();
+        *self.node.keys_mut() = table;
+        Ok(format!(
+            "overlay: keys reloaded from {}: {} keys for {} peers ({receive_only} receive-only)",
+            keys.origin,
+            keys.keys.len(),
+            peers.len()
+        ))
+    }
+
     /// The peer layer `config` asks for (`None` without peers): reads the
     /// keys file and opens the socket. Also returns warnings about the
     /// keys file to log.
@@ -118,10 +149,7 @@ impl Peers {
             DaemonError::Config("overlay.keys-file is required with peers".into())
         })?;
         let keys = PeerKeys::load(path).map_err(DaemonError::Config)?;
-        let mut table = KeyTable::new();
-        for k in &keys.keys {
-            table.insert(k.peer, k.key_id, Key::new(k.key));
-        }
+        let table = keys.key_table();
         for (i, p) in o.peers.iter().enumerate() {
             if !keys.knows(p.id) {
                 return Err(DaemonError::Config(format!(
@@ -199,6 +227,8 @@ impl Peers {
                 refusal_log: Throttle::default(),
                 max_age_ns: o.max_age.as_nanos().unsigned_abs(),
                 age_warned: o.peers.len(),
+                keys_path: path.clone(),
+                configured: o.peers.iter().map(|p| p.id).collect(),
             },
             keys.warnings,
         )))

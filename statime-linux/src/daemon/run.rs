@@ -574,6 +574,9 @@ impl Daemon {
                 self.line("stopping on signal");
                 break;
             }
+            if super::sys::take_reload_request() {
+                self.reload();
+            }
             let now = monotonic_now();
             if end.is_some_and(|e| now >= e) {
                 break;
@@ -656,6 +659,19 @@ impl Daemon {
             self.periodic(monotonic_now());
         }
         Ok(std::mem::take(&mut self.run))
+    }
+
+    /// SIGHUP: read the overlay's keys file again (the rest of the
+    /// configuration needs a restart).
+    fn reload(&mut self) {
+        let Some(p) = self.peers.as_mut() else {
+            self.line("SIGHUP: nothing to reload (no overlay peers)");
+            return;
+        };
+        match p.reload_keys() {
+            Ok(l) => self.line(&l),
+            Err(e) => self.warn(&format!("overlay: keys file not reloaded: {e}")),
+        }
     }
 
     /// The descriptors to poll: every port's sockets whose link is usable,

@@ -30,19 +30,25 @@ pub fn monotonic_now() -> Instant {
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
+static RELOAD: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_signal(_sig: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
+extern "C" fn on_signal(sig: libc::c_int) {
+    if sig == libc::SIGHUP {
+        RELOAD.store(true, Ordering::SeqCst);
+    } else {
+        STOP.store(true, Ordering::SeqCst);
+    }
 }
 
-/// Install handlers that set the stop flag on SIGINT and SIGTERM. The
+/// Install handlers that set the stop flag on SIGINT and SIGTERM, and the
+/// reload flag on SIGHUP (the overlay's keys file is read again). The
 /// handlers are installed without SA_RESTART, so a blocked poll(2) returns
 /// EINTR at once.
 ///
 /// # Errors
 /// When sigaction fails.
 pub fn install_stop_handlers() -> std::io::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value.
         let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
         sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
@@ -62,6 +68,12 @@ pub fn install_stop_handlers() -> std::io::Result<()> {
 #[must_use]
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
+}
+
+/// Whether SIGHUP arrived since the last call (the flag is cleared).
+#[must_use]
+pub fn take_reload_request() -> bool {
+    RELOAD.swap(false, Ordering::SeqCst)
 }
 
 /// Ask the loop to stop (as a signal would).

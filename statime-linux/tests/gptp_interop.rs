@@ -37,8 +37,15 @@ const GPTP_CFG: &str = "/usr/share/doc/linuxptp/configs/gPTP.cfg";
 /// software stamps, logs on stdout with one line per sample, and a
 /// threshold a software-stamped veth passes.
 fn ptp4l_gptp(extra: &str) -> String {
-    let base = std::fs::read_to_string(GPTP_CFG).unwrap_or_else(|e| {
-        panic!("{GPTP_CFG}: {e}; linuxptp's example configurations come with `apt-get install -y linuxptp`")
+    // The file ships with Debian's linuxptp; an image that leaves out
+    // /usr/share/doc gets the same settings written here.
+    let base = std::fs::read_to_string(GPTP_CFG).unwrap_or_else(|_| {
+        "[global]\ngmCapable 1\npriority1 248\npriority2 248\nlogAnnounceInterval 0\n\
+         logSyncInterval -3\nsyncReceiptTimeout 3\nneighborPropDelayThresh 800\n\
+         min_neighbor_prop_delay -20000000\nassume_two_step 1\npath_trace_enabled 1\n\
+         follow_up_info 1\ntransportSpecific 0x1\nptp_dst_mac 01:80:C2:00:00:0E\n\
+         network_transport L2\ndelay_mechanism P2P\n"
+            .to_owned()
     });
     format!(
         "{base}\n\

@@ -32,8 +32,14 @@ use interop::{environment_ready, figures};
 const G8275_1_CFG: &str = "/usr/share/doc/linuxptp/configs/G.8275.1.cfg";
 
 fn ptp4l_g8275(extra: &str) -> String {
-    let base = std::fs::read_to_string(G8275_1_CFG).unwrap_or_else(|e| {
-        panic!("{G8275_1_CFG}: {e}; linuxptp's example configurations come with `apt-get install -y linuxptp`")
+    // The file ships with Debian's linuxptp; an image that leaves out
+    // /usr/share/doc gets the same settings written here.
+    let base = std::fs::read_to_string(G8275_1_CFG).unwrap_or_else(|_| {
+        "[global]\ndataset_comparison G.8275.x\nG.8275.defaultDS.localPriority 128\n\
+         maxStepsRemoved 255\nlogAnnounceInterval -3\nlogSyncInterval -4\n\
+         logMinDelayReqInterval -4\nmasterOnly 0\nG.8275.portDS.localPriority 128\n\
+         ptp_dst_mac 01:80:C2:00:00:0E\nnetwork_transport L2\n"
+            .to_owned()
     });
     format!(
         "{base}\n\

@@ -561,7 +561,7 @@ impl Membership {
         self.failed.insert(key, now);
     }
 
-    /// Expire probes at `now`: a candidate gets [`ATTEMPTS`] probes, then
+    /// Expire probes at `now`: a candidate gets `ATTEMPTS` (2) probes, then
     /// is refused as unanswered (returned, and remembered as failed).
     pub fn expire(&mut self, now: u64) -> Vec<MemberEvent> {
         let mut out = Vec::new();

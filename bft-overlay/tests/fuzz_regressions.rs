@@ -81,7 +81,8 @@ fn peer_message_regressions_replay() {
 /// still reach what they were made for: exchanges with samples, two-step
 /// refinements and follow-ups, HLCs rejected, replays; every drop reason
 /// between the hostile and the one-step seed; a mutation signed again
-/// that gets through the MAC.
+/// that gets through the MAC. And the corpus entries kept from the first
+/// run still reach theirs.
 #[test]
 fn peer_message_seeds_reach_their_paths() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/peer_message");
@@ -118,4 +119,18 @@ fn peer_message_seeds_reach_their_paths() {
         rotation.samples > 0 && rotation.answered >= 3,
         "{rotation:?}"
     );
+    // Corpus entries of the first run: a refined sample and a lost
+    // request; a sample whose HLC was rejected (the time content is still
+    // used); a negative round trip; a run of replays and unmatched
+    // responses; many drop reasons in one input.
+    let s = run("corpus-refined-and-lost");
+    assert!(s.refined > 0 && s.follow_ups > 0 && s.lost > 0, "{s:?}");
+    let s = run("corpus-hlc-rejected-sample");
+    assert!(s.hlc_rejected > 0 && s.samples > 0, "{s:?}");
+    let s = run("corpus-negative-delay");
+    assert!(s.reasons & (1 << 11) != 0 && s.samples > 0, "{s:?}");
+    let s = run("corpus-replays-unmatched");
+    assert!(s.replays > 8 && s.unmatched > 1, "{s:?}");
+    let s = run("corpus-many-drops");
+    assert!(s.reasons.count_ones() >= 9, "{s:?}");
 }

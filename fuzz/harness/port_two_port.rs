@@ -131,6 +131,8 @@ pub struct Stats {
     pub pre_master: u64,
     /// PRE_MASTER to MASTER (state change events).
     pub qualified: u64,
+    /// Of which in `handle_timeout` (the qualification timeout).
+    pub qualification_timeouts: u64,
     /// Checks that found one port SLAVE or UNCALIBRATED and the other
     /// MASTER (the boundary clock at work).
     pub boundary: u64,
@@ -168,6 +170,8 @@ struct State {
     pre_master_since: [Option<(u64, u16)>; PORTS],
     /// Ports in SLAVE or UNCALIBRATED before the current operation.
     slave_before: [bool; PORTS],
+    /// Whether the timers are being run.
+    in_timeout: bool,
     stats: Stats,
 }
 
@@ -240,6 +244,9 @@ impl State {
                     }
                     if from == PortState::PreMaster && to == PortState::Master {
                         self.stats.qualified += 1;
+                        if self.in_timeout {
+                            self.stats.qualification_timeouts += 1;
+                        }
                     }
                 }
                 InstanceEvent::ParentChanged => {}
@@ -428,7 +435,9 @@ impl State {
         let mut calls = 0;
         loop {
             self.inst.handle_timeout(now);
+            self.in_timeout = true;
             self.drain();
+            self.in_timeout = false;
             calls += 1;
             match self.inst.poll_timeout() {
                 Some(t) if t <= now => assert!(
@@ -833,6 +842,7 @@ pub fn run(data: &[u8]) -> Stats {
         last_state: [PortState::Initializing; PORTS],
         pre_master_since: [None; PORTS],
         slave_before: [false; PORTS],
+        in_timeout: false,
         stats: Stats::default(),
     };
     s.inst.enable(s.instant());

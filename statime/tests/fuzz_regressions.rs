@@ -85,9 +85,12 @@ fn port_two_port_regressions_replay() {
 /// SLAVE while the other goes through PRE_MASTER (decision code M3) and,
 /// at the qualification timeout, to MASTER, passing the grandmaster on;
 /// a redundant path ends PASSIVE; a slave-only clock never leaves the
-/// slave side. See `fuzz/regressions/make_port_two_port_seeds.py`.
+/// slave side (the `seed-*` inputs, written by
+/// `fuzz/regressions/make_port_two_port_seeds.py`); and what three corpus
+/// entries of the first run reached.
 #[test]
 fn port_two_port_inputs_still_reach_their_paths() {
+    const FAULTY: u16 = 1 << 2;
     const LISTENING: u16 = 1 << 4;
     const PRE_MASTER: u16 = 1 << 5;
     const MASTER: u16 = 1 << 6;
@@ -107,7 +110,7 @@ fn port_two_port_inputs_still_reach_their_paths() {
         s.states[0] & SLAVE != 0
             && s.states[1] & (PRE_MASTER | MASTER) == PRE_MASTER | MASTER
             && s.pre_master >= 1
-            && s.qualified >= 1
+            && s.qualification_timeouts >= 1
             && s.boundary > 0
             && s.relayed_announces > 0,
         "seed-premaster-master: {s:?}"
@@ -131,6 +134,26 @@ fn port_two_port_inputs_still_reach_their_paths() {
             && s.states[1] & LISTENING != 0
             && (s.states[0] | s.states[1]) & (PRE_MASTER | MASTER) == 0,
         "seed-slave-only: {s:?}"
+    );
+
+    // Corpus entries: a port FAULTY (transmit timestamps that never came)
+    // and recovered, and a qualification timeout; PRE_MASTER left for
+    // MASTER by a decision (M1/M2) before the timeout; the slave port
+    // moving from one port to the other.
+    let s = run("corpus-faulty-then-qualified");
+    assert!(
+        (s.states[0] | s.states[1]) & FAULTY != 0 && s.qualification_timeouts > 0,
+        "corpus-faulty-then-qualified: {s:?}"
+    );
+    let s = run("corpus-premaster-to-master-by-decision");
+    assert!(
+        s.qualified > s.qualification_timeouts,
+        "corpus-premaster-to-master-by-decision: {s:?}"
+    );
+    let s = run("corpus-slave-moves-between-ports");
+    assert!(
+        s.states[0] & SLAVE != 0 && s.states[1] & SLAVE != 0 && s.qualification_timeouts > 0,
+        "corpus-slave-moves-between-ports: {s:?}"
     );
 }
 

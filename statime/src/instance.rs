@@ -263,6 +263,9 @@ impl<const P: usize, const F: usize> PtpInstance<P, F> {
     /// PATH_TRACE (clause 16.2.3): every port's Announces carry the path
     /// of the parent's Announce (none as grandmaster), then this clock.
     fn propagate_path(&mut self) {
+        if !self.ports.iter().any(Port::appends_path_trace) {
+            return;
+        }
         let path: ArrayVec<ClockIdentity, MAX_PATH> = self
             .ports
             .iter()

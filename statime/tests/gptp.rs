@@ -198,3 +198,74 @@ fn announces_carry_the_power_profile_tlv_when_configured() {
     }
     assert!(found >= 5, "{found} Announces");
 }
+
+#[test]
+fn a_boundary_clock_carries_its_parents_path_on() {
+    // Two ports with PATH_TRACE: port 1 hears grandmaster 5 (whose Announce
+    // carries [5]), port 2 becomes master and must announce [5, this clock].
+    let me = identity(9);
+    let mut d = DefaultDS::new(me, 2);
+    d.priority1 = 200;
+    let ports = [1u16, 2].map(|n| {
+        let mut p = PortConfig::new(PortIdentity {
+            clock_identity: me,
+            port_number: n,
+        });
+        p.port_ds.log_announce_interval = 0;
+        p.path_trace = true;
+        p
+    });
+    let mut bc: PtpInstance<2> = PtpInstance::new(d, TimePropertiesDS::default(), ports);
+    bc.enable(Instant::ZERO);
+    let gm = identity(5);
+    let announce = |seq: u16| {
+        let mut h = statime::wire::Header::new(MessageType::Announce);
+        h.source_port_identity = PortIdentity {
+            clock_identity: gm,
+            port_number: 1,
+        };
+        h.sequence_id = seq;
+        let body = statime::wire::messages::AnnounceMessage {
+            grandmaster_identity: gm,
+            grandmaster_priority_1: 10,
+            ..Default::default()
+        };
+        let mut tlv_buf = [0u8; 64];
+        let mut w = statime::wire::TlvWriter::new(&mut tlv_buf);
+        w.push(&PathTraceTlv::from_bytes(&gm.0).expect("one id"))
+            .expect("fits");
+        let m = Message {
+            header: h,
+            body: statime::wire::MessageBody::Announce(body),
+            suffix: w.finish(),
+        };
+        let mut buf = [0u8; 128];
+        let n = m.emit(&mut buf).expect("fits");
+        buf[..n].to_vec()
+    };
+    let mut paths = Vec::new();
+    let mut buf = [0u8; 512];
+    for k in 0..12u64 {
+        let at = Instant::from_secs(k + 1);
+        let _ = bc.handle_receive(0, &announce(u16::try_from(k).unwrap()), None, at);
+        bc.handle_timeout(at);
+        while let Some((port, r)) = bc.poll_transmit(at, Time::from_nanos(k * S), &mut buf) {
+            let t = r.expect("fits");
+            if let Some(ctx) = t.context {
+                bc.handle_send_timestamp(port, ctx, Time::from_nanos(k * S), at);
+            }
+            let m = Message::parse(&buf[..t.len]).expect("parses");
+            if m.header.message_type == MessageType::Announce {
+                assert_eq!(port, 1, "only the master port announces");
+                let raw = m.suffix.find(TlvType::PathTrace).expect("PATH_TRACE");
+                let p = <PathTraceTlv as TlvRepr>::parse(raw).expect("valid");
+                paths.push(p.iter().collect::<Vec<_>>());
+            }
+        }
+    }
+    assert_eq!(bc.data_sets().parent.grandmaster_identity, gm);
+    assert!(!paths.is_empty(), "port 2 never announced");
+    for p in &paths {
+        assert_eq!(p, &[gm, me]);
+    }
+}

@@ -339,6 +339,13 @@ impl<const F: usize> Port<F> {
             .set_comparison(comparison, self.ds.local_priority);
     }
 
+    /// Whether this port's Announces carry a PATH_TRACE TLV
+    /// ([`PortConfig::path_trace`]).
+    #[must_use]
+    pub const fn appends_path_trace(&self) -> bool {
+        self.config.path_trace
+    }
+
     /// The PATH_TRACE of the parent's latest Announce on this port (empty
     /// without one).
     #[must_use]

@@ -925,6 +925,14 @@ impl<const P: usize> TransparentClock<P> {
         let Some(r) = self.records.slot_mut(slot) else {
             return;
         };
+        // Nothing to send until a residence time is known (or a copy lost).
+        let ready = r
+            .egress
+            .iter()
+            .any(|e| matches!(e, Egress::Residence(_) | Egress::Lost));
+        if r.held.is_none() || !ready {
+            return;
+        }
         let Some(held) = r.held.clone() else {
             return;
         };

@@ -386,10 +386,14 @@ fn hostile_single_packets_and_fake_masters() {
         c.check(p.state_changes.is_empty(), || {
             format!("{kind}: changed the port state: {:?}", p.state_changes)
         });
-        c.check(p.samples >= 8, || {
+        // A packet that broke measurement leaves the phase (2 s, 16 Syncs)
+        // nearly empty; a loaded machine can delay or reject a handful of
+        // samples (CI once logged 7), so the per-packet floor is low and the
+        // rate over all single packets is held to half the baseline's below.
+        c.check(p.samples >= 3, || {
             format!(
-                "{kind}: the slave stopped measuring ({} samples in 2 s)",
-                p.samples
+                "{kind}: the slave stopped measuring ({} samples in {:.1} s)",
+                p.samples, p.seconds
             )
         });
         let bound = (5.0 * base.offsets.max_abs).max(10_000.0);
@@ -400,6 +404,14 @@ fn hostile_single_packets_and_fake_masters() {
             )
         });
     }
+    let rate = |p: &harness::Phase| p.samples as f64 / p.seconds.max(1e-9);
+    c.check(rate(&single) >= 0.5 * rate(&base), || {
+        format!(
+            "single packets: the slave measured {:.1}/s against {:.1}/s before them",
+            rate(&single),
+            rate(&base)
+        )
+    });
     // The run ends with a rogue master that the slave follows, as the
     // standard says (only the overlay's guarded mode refuses it), and that
     // sends no Sync: the clock holds over for its 5 s and re-acquires the

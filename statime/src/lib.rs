@@ -14,6 +14,8 @@
 //! - [`time`]: the time types of the protocol ([`time::TimeInterval`], the
 //!   fixed-point correctionField) and of the servo ([`time::Time`],
 //!   [`time::Duration`]).
+//! - [`unicast`]: unicast negotiation as a client (clause 16.1): what a
+//!   slave asks of the masters in its unicast master table.
 //! - [`wire`]: every message of clause 13 and the TLVs of clause 14 and
 //!   15, as checked parsers and emitters that never panic on any input.
 //!
@@ -37,4 +39,5 @@ pub mod servo;
 pub mod steering;
 pub mod tc;
 pub mod time;
+pub mod unicast;
 pub mod wire;

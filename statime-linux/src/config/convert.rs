@@ -115,6 +115,7 @@ impl Config {
         config.follow_up_info = self.follow_up_info;
         config.path_trace = self.path_trace;
         config.power_profile = self.power_profile.tlv();
+        config.unicast = !p.unicast_master_table.is_empty();
         config
     }
 

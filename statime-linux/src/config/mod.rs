@@ -37,6 +37,7 @@ mod overrides;
 mod profile;
 pub mod sa_file;
 mod validate;
+pub(crate) use validate::MAX_UNICAST_MASTERS;
 mod value;
 
 use std::net::SocketAddr;
@@ -341,11 +342,59 @@ pub struct PortSettings {
     /// Ethernet port (default `01:1B:19:00:00:00`; gPTP sends everything
     /// to `01:80:C2:00:00:0E`; ptp4l `ptp_dst_mac`).
     pub ptp_dst_mac: Option<String>,
+    /// The unicast master table (IEEE 1588-2019 clause 17.5; ptp4l's
+    /// `[unicast_master_table]` with `unicast_master_table`): the addresses
+    /// of the masters this port asks for unicast Announce, Sync and
+    /// Delay_Resp by negotiation (clause 16.1): IPv4, IPv6 or MAC addresses
+    /// as the transport. Default empty: multicast.
+    pub unicast_master_table: Vec<String>,
+    /// durationField of each unicast request, seconds (default 300; ptp4l
+    /// `unicast_req_duration`).
+    pub unicast_request_duration: u32,
+    /// logQueryInterval (clause 17.5.2): how often an unanswered or denied
+    /// unicast request is repeated, log2 seconds (default 0).
+    pub unicast_query_interval: i8,
 }
 
 impl Default for PortSettings {
     fn default() -> Self {
         Self::new(String::new())
+    }
+}
+
+/// One unicast master table entry for `transport`: an IPv4 or IPv6
+/// address, or a MAC address on Ethernet; a unicast one.
+///
+/// # Errors
+/// Why the text is not a unicast address of that transport.
+pub fn parse_unicast_address(
+    transport: Transport,
+    text: &str,
+) -> Result<crate::net::PeerAddress, String> {
+    use crate::net::PeerAddress;
+    use std::net::{SocketAddrV4, SocketAddrV6};
+    match transport {
+        Transport::UdpIpv4 => match text.parse::<std::net::Ipv4Addr>() {
+            Ok(a) if a.is_multicast() || a.is_broadcast() || a.is_unspecified() => {
+                Err(format!("{text} is not a unicast address"))
+            }
+            Ok(a) => Ok(PeerAddress::V4(SocketAddrV4::new(a, 0))),
+            Err(_) => Err(format!("\"{text}\" is not an IPv4 address")),
+        },
+        Transport::UdpIpv6 => match text.parse::<std::net::Ipv6Addr>() {
+            Ok(a) if a.is_multicast() || a.is_unspecified() => {
+                Err(format!("{text} is not a unicast address"))
+            }
+            Ok(a) => Ok(PeerAddress::V6(SocketAddrV6::new(a, 0, 0, 0))),
+            Err(_) => Err(format!("\"{text}\" is not an IPv6 address")),
+        },
+        Transport::Ethernet => match parse_mac(text) {
+            Some(m) if m[0] & 1 == 1 => Err(format!("{text} is not a unicast MAC address")),
+            Some(m) => Ok(PeerAddress::Ethernet(m)),
+            None => Err(format!(
+                "\"{text}\" is not a MAC address (aa:bb:cc:dd:ee:ff)"
+            )),
+        },
     }
 }
 
@@ -366,6 +415,17 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
 }
 
 impl PortSettings {
+    /// The unicast master table's addresses for this port's transport, in
+    /// table order; an entry that does not parse is left out (validation
+    /// reports it).
+    #[must_use]
+    pub fn unicast_masters(&self) -> Vec<crate::net::PeerAddress> {
+        self.unicast_master_table
+            .iter()
+            .filter_map(|a| parse_unicast_address(self.transport, a).ok())
+            .collect()
+    }
+
     /// The destination MAC of non-peer-delay messages on Ethernet
     /// (`ptp-dst-mac`, default 01-1B-19-00-00-00).
     #[must_use]
@@ -406,6 +466,9 @@ impl PortSettings {
             neighbor_prop_delay_thresh: None,
             local_priority: 128,
             ptp_dst_mac: None,
+            unicast_master_table: Vec::new(),
+            unicast_request_duration: 300,
+            unicast_query_interval: 0,
         }
     }
 }
@@ -1038,6 +1101,68 @@ mod tests {
                  but the clock is \"system\"",
             ]
         );
+    }
+
+    #[test]
+    fn unicast_master_table_checks() {
+        let port = |top: &str, keys: &str| {
+            format!("{top}\n[[port]]\ninterface = \"eth0\"\ntimestamping = \"software\"\n{keys}\n")
+        };
+        let ok = port(
+            "slave-only = true",
+            "unicast-master-table = [\"192.0.2.1\", \"192.0.2.2\"]\nunicast-request-duration = 60",
+        );
+        let c = Config::from_toml(&ok, "t.toml").expect("valid");
+        assert_eq!(c.ports[0].unicast_masters().len(), 2);
+        assert!(c.port_configs(ClockIdentity([1; 8]))[0].unicast);
+        for (top, keys, wanted) in [
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"224.0.1.129\"]",
+                "t.toml:5:24: port[0].unicast-master-table: 224.0.1.129 is not a unicast address",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"fe80::1\"]",
+                "port[0].unicast-master-table: \"fe80::1\" is not an IPv4 address",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"192.0.2.1\", \"192.0.2.1\"]",
+                "192.0.2.1 is listed twice",
+            ),
+            (
+                "",
+                "unicast-master-table = [\"192.0.2.1\"]",
+                "a unicast client port needs slave-only = true",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"192.0.2.1\"]\ndelay-mechanism = \"P2P\"",
+                "delay-mechanism = \"E2E\" only",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"192.0.2.1\"]\nunicast-request-duration = 5",
+                "port[0].unicast-request-duration: must be 10 to 86400 seconds, not 5",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = [\"192.0.2.1\"]\nunicast-query-interval = 9",
+                "port[0].unicast-query-interval: must be -3 to 6",
+            ),
+            (
+                "slave-only = true",
+                "unicast-master-table = \"192.0.2.1\"",
+                "unicast-master-table",
+            ),
+        ] {
+            let e = errors(&port(top, keys));
+            assert!(
+                e.iter().any(|l| l.contains(wanted)),
+                "{keys}: wanted {wanted:?} in {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub enum Profile {
     /// localPriority.
     #[serde(rename = "g.8275.1", alias = "G.8275.1")]
     G8275_1,
+    /// ITU-T G.8275.2 (telecom, partial timing support): UDP unicast with
+    /// negotiation, delay request-response, domains 44..=63, the alternate
+    /// BMCA with localPriority. As a slave (telecom time slave clock) only.
+    #[serde(rename = "g.8275.2", alias = "G.8275.2")]
+    G8275_2,
     /// IEC/IEEE 61850-9-3 (power utility automation): Ethernet, peer delay,
     /// one message per second.
     #[serde(rename = "iec-61850-9-3", alias = "61850-9-3")]
@@ -156,6 +161,10 @@ pub struct Spec {
     pub telecom: bool,
     /// IEEE C37.238: the edition of the power profile TLV Announces carry.
     pub power_tlv: Option<u16>,
+    /// Unicast negotiation (clause 16.1): every port needs a
+    /// `unicast-master-table`, and requests last within this range of
+    /// seconds.
+    pub unicast: Option<(u32, u32)>,
 }
 
 const ANY_TRANSPORT: &[Transport] = &[Transport::UdpIpv4, Transport::UdpIpv6, Transport::Ethernet];
@@ -184,6 +193,7 @@ const DEFAULT_E2E: Spec = Spec {
     ieee_802_1as: false,
     telecom: false,
     power_tlv: None,
+    unicast: None,
 };
 
 /// IEEE 1588-2019 annex I.4: as I.3 with peer delay.
@@ -219,6 +229,7 @@ const SMPTE_2059_2: Spec = Spec {
     ieee_802_1as: false,
     telecom: false,
     power_tlv: None,
+    unicast: None,
 };
 
 /// AES67-2018 annex A (the media profile).
@@ -244,6 +255,7 @@ const AES67: Spec = Spec {
     ieee_802_1as: false,
     telecom: false,
     power_tlv: None,
+    unicast: None,
 };
 
 /// IEEE 802.1AS-2020 (gPTP): the values linuxptp's `gPTP.cfg` uses
@@ -271,6 +283,7 @@ const GPTP: Spec = Spec {
     ieee_802_1as: true,
     telecom: false,
     power_tlv: None,
+    unicast: None,
 };
 
 /// ITU-T G.8275.1 (2022 edition as we know it; linuxptp's G.8275.1.cfg
@@ -297,6 +310,34 @@ const G8275_1: Spec = Spec {
     ieee_802_1as: false,
     telecom: true,
     power_tlv: None,
+    unicast: None,
+};
+
+/// ITU-T G.8275.2 (values as we remember them; see docs/profiles.md):
+/// a slave of unicast masters.
+const G8275_2: Spec = Spec {
+    name: "g.8275.2",
+    source: "ITU-T G.8275.2",
+    domain: limit(44, 44, 63),
+    priority1: limit(128, 128, 128),
+    priority2: limit(128, 0, 255),
+    announce_interval: limit(0, -3, 0),
+    sync_interval: limit(-4, -7, 0),
+    delay_interval: DelayLimit {
+        default: -4,
+        range: LogRange::Fixed(-7, 0),
+    },
+    pdelay_interval: DelayLimit {
+        default: -4,
+        range: LogRange::Fixed(-7, 0),
+    },
+    announce_receipt_timeout: limit(3, 2, 10),
+    delay_mechanisms: &[DelayMechanism::E2e],
+    transports: &[Transport::UdpIpv4, Transport::UdpIpv6],
+    ieee_802_1as: false,
+    telecom: true,
+    power_tlv: None,
+    unicast: Some((60, 1000)),
 };
 
 /// IEC/IEEE 61850-9-3:2016 (values as we remember them; see
@@ -323,6 +364,7 @@ const IEC_61850_9_3: Spec = Spec {
     ieee_802_1as: false,
     telecom: false,
     power_tlv: None,
+    unicast: None,
 };
 
 /// IEEE C37.238-2017: 61850-9-3 in domain 254 with the 2017 TLV.
@@ -331,6 +373,7 @@ const C37_238_2017: Spec = Spec {
     source: "IEEE C37.238-2017",
     domain: limit(254, 0, 255),
     power_tlv: Some(2017),
+    unicast: None,
     ..IEC_61850_9_3
 };
 
@@ -344,13 +387,14 @@ const GPTP_DST_MAC: &str = "01:80:C2:00:00:0E";
 
 impl Profile {
     /// Every profile, in the order the documentation lists them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::DefaultE2e,
         Self::DefaultP2p,
         Self::Smpte2059,
         Self::Aes67,
         Self::Gptp,
         Self::G8275_1,
+        Self::G8275_2,
         Self::Iec61850_9_3,
         Self::C37_238,
     ];
@@ -365,6 +409,7 @@ impl Profile {
             Self::Aes67 => &AES67,
             Self::Gptp => &GPTP,
             Self::G8275_1 => &G8275_1,
+            Self::G8275_2 => &G8275_2,
             Self::Iec61850_9_3 => &IEC_61850_9_3,
             Self::C37_238 => &C37_238_2017,
         }
@@ -396,6 +441,9 @@ pub(crate) fn apply_defaults(config: &mut Config) {
     }
     if spec.power_tlv.is_some() && !set("power-profile.version") {
         config.power_profile.version = spec.power_tlv;
+    }
+    if spec.unicast.is_some() && !set("slave-only") {
+        config.slave_only = true;
     }
     if spec.telecom && !set("dataset-comparison") {
         config.dataset_comparison = super::DatasetComparisonName::Telecom;
@@ -445,7 +493,7 @@ pub(crate) fn apply_port_defaults(
     if !is_set("announce-receipt-timeout") {
         port.announce_receipt_timeout = spec.announce_receipt_timeout.default;
     }
-    if spec.telecom && !is_set("ptp-dst-mac") {
+    if spec.telecom && spec.transports == [Transport::Ethernet] && !is_set("ptp-dst-mac") {
         port.ptp_dst_mac = Some(G8275_1_DST_MAC.to_owned());
     }
     if spec.ieee_802_1as {
@@ -554,6 +602,26 @@ pub(crate) fn violations(config: &Config) -> Vec<(String, String)> {
     let general = super::validate::LOG_INTERVAL_RANGE;
     for (i, p) in config.ports.iter().enumerate() {
         let k = |name: &str| format!("port[{i}].{name}");
+        if let Some((lo, hi)) = spec.unicast {
+            if p.unicast_master_table.is_empty() {
+                out.push((
+                    k("interface"),
+                    format!(
+                        "profile \"{}\" needs the port's unicast-master-table (the masters it \
+                         asks for unicast service; {})",
+                        spec.name, spec.source
+                    ),
+                ));
+            } else if !(lo..=hi).contains(&p.unicast_request_duration) {
+                out.push((
+                    k("unicast-request-duration"),
+                    format!(
+                        "{} is not allowed by profile \"{}\": it allows {lo}..={hi} s ({})",
+                        p.unicast_request_duration, spec.name, spec.source
+                    ),
+                ));
+            }
+        }
         if !spec.transports.contains(&p.transport) {
             out.push((
                 k("transport"),
@@ -948,6 +1016,48 @@ mod tests {
                 .any(|m| m.contains("port[0].transport: \"udp-ipv4\" is not allowed")),
             "{e:#?}"
         );
+    }
+
+    #[test]
+    fn g8275_2_is_a_unicast_telecom_slave() {
+        let table = "unicast-master-table = [\"192.0.2.1\"]\n";
+        let c = load(&with("g.8275.2", "", table)).expect("valid");
+        assert_eq!(c.domain, 44);
+        assert!(c.slave_only);
+        assert_eq!(
+            c.dataset_comparison,
+            super::super::DatasetComparisonName::Telecom
+        );
+        let p = &c.ports[0];
+        assert_eq!(p.transport, Transport::UdpIpv4);
+        assert_eq!(p.delay_mechanism, DelayMechanism::E2e);
+        assert_eq!(
+            (p.announce_interval, p.sync_interval, p.delay_interval),
+            (0, -4, -4)
+        );
+        assert_eq!(p.ptp_dst_mac, None, "no Ethernet address on UDP");
+        assert!(c.port_configs(statime::wire::ClockIdentity([1; 8]))[0].unicast);
+        assert!(load(&with("G.8275.2", "", table)).is_ok());
+
+        let e = load(&with("g.8275.2", "", "")).expect_err("no table");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("needs the port's unicast-master-table")),
+            "{e:#?}"
+        );
+        let e = load(&with(
+            "g.8275.2",
+            "domain = 24",
+            &format!("{table}unicast-request-duration = 30\ntransport = \"ethernet\"\n"),
+        ))
+        .expect_err("three violations");
+        for wanted in [
+            "domain: 24 is not allowed by profile \"g.8275.2\": it allows 44..=63",
+            "unicast-request-duration: 30 is not allowed by profile \"g.8275.2\": it allows 60..=1000 s",
+            "transport: \"ethernet\" is not allowed",
+        ] {
+            assert!(e.iter().any(|m| m.contains(wanted)), "{wanted}: {e:#?}");
+        }
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     gptp_keys(&mut c);
     telecom_keys(&mut c);
     power_profile(&mut c);
+    unicast_keys(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -136,6 +137,90 @@ fn gptp_keys(c: &mut Checker<'_>) {
             } else if let Some(d) = p.neighbor_prop_delay_thresh {
                 c.nonneg_duration(&k("neighbor-prop-delay-thresh"), d);
             }
+        }
+    }
+}
+
+/// Entries a unicast master table may hold (the core's table size).
+pub(crate) const MAX_UNICAST_MASTERS: usize = 8;
+
+/// A unicast client port (`unicast-master-table`): unicast addresses of
+/// its transport, no duplicates, at most [`MAX_UNICAST_MASTERS`]; E2E; a
+/// slave-only ordinary clock of one domain (serving unicast clients is not
+/// built yet).
+fn unicast_keys(c: &mut Checker<'_>) {
+    let cfg = c.config;
+    for (i, p) in cfg.ports.iter().enumerate() {
+        let k = |name: &str| format!("port[{i}].{name}");
+        if p.unicast_master_table.is_empty() {
+            if p.unicast_request_duration != 300 {
+                c.unused(
+                    &k("unicast-request-duration"),
+                    "without unicast-master-table",
+                );
+            }
+            if p.unicast_query_interval != 0 {
+                c.unused(&k("unicast-query-interval"), "without unicast-master-table");
+            }
+            continue;
+        }
+        let key = k("unicast-master-table");
+        let mut seen = Vec::new();
+        for text in &p.unicast_master_table {
+            match super::parse_unicast_address(p.transport, text) {
+                Err(e) => c.error(&key, e),
+                Ok(a) if seen.contains(&a) => c.error(&key, format!("{text} is listed twice")),
+                Ok(a) => seen.push(a),
+            }
+        }
+        if p.unicast_master_table.len() > MAX_UNICAST_MASTERS {
+            c.error(
+                &key,
+                format!(
+                    "{} entries; at most {MAX_UNICAST_MASTERS}",
+                    p.unicast_master_table.len()
+                ),
+            );
+        }
+        if !cfg.slave_only {
+            c.error(
+                &key,
+                "a unicast client port needs slave-only = true (this daemon does not serve \
+                 unicast clients yet)",
+            );
+        }
+        if p.delay_mechanism != DelayMechanism::E2e {
+            c.error(
+                &key,
+                "unicast negotiation is supported with delay-mechanism = \"E2E\" only",
+            );
+        }
+        if cfg.clock_type.is_transparent() {
+            c.error(&key, "a transparent clock negotiates no unicast service");
+        }
+        if !cfg.overlay.domains.is_empty() {
+            c.error(
+                &key,
+                "unicast negotiation is not supported together with overlay.domains",
+            );
+        }
+        if !(10..=86_400).contains(&p.unicast_request_duration) {
+            c.error(
+                &k("unicast-request-duration"),
+                format!(
+                    "must be 10 to 86400 seconds, not {}",
+                    p.unicast_request_duration
+                ),
+            );
+        }
+        if !(-3..=6).contains(&p.unicast_query_interval) {
+            c.error(
+                &k("unicast-query-interval"),
+                format!(
+                    "must be -3 to 6 (log2 seconds), not {}",
+                    p.unicast_query_interval
+                ),
+            );
         }
     }
 }

@@ -13,6 +13,7 @@ mod run;
 pub mod sys;
 pub mod sysync;
 mod tc;
+mod unicast;
 
 pub use run::{Daemon, DaemonError, MAX_PORTS, RunSummary};
 pub use tc::{TcDaemon, TcSummary};

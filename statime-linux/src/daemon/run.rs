@@ -193,6 +193,8 @@ struct PortIo {
     auth: Option<PortAuth>,
     /// Rate limit of "refused an unauthenticated message" lines.
     auth_errors: Throttle,
+    /// A unicast client port's master table and negotiation.
+    unicast: Option<super::unicast::UnicastIo>,
 }
 
 impl PortIo {
@@ -207,11 +209,37 @@ pub struct RunSummary {
     /// Seconds from start until the servo first locked.
     pub time_to_lock: Option<f64>,
     /// True error of a virtual clock, sampled once per second after lock (ns).
+    /// Kept only by a run with an end (a `duration`), at most one sample per
+    /// second of it: a daemon that runs until it is stopped keeps none (see
+    /// [`true_error_limit`]).
     pub true_errors: Vec<f64>,
     /// Servo samples taken.
     pub samples: u64,
     /// Samples the servo rejected as outliers.
     pub rejected: u64,
+}
+
+impl RunSummary {
+    /// Add one true-error sample (ns) unless the series already holds
+    /// `limit` samples.
+    fn record_true_error(&mut self, ns: f64, limit: usize) {
+        if self.true_errors.len() < limit {
+            self.true_errors.push(ns);
+        }
+    }
+}
+
+/// How many true-error samples a run of `duration` keeps: one per second of
+/// it (and one for its start), for the summary printed at its end. A daemon
+/// without an end (`None`) prints no summary and keeps none: the series
+/// would otherwise grow by 8 bytes a second for as long as the daemon runs.
+fn true_error_limit(duration: Option<Duration>) -> usize {
+    duration.map_or(0, |d| {
+        let secs = d.nanos_floor().max(0).saturating_add(999_999_999) / 1_000_000_000;
+        usize::try_from(secs)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+    })
 }
 
 /// The running daemon.
@@ -230,6 +258,8 @@ pub struct Daemon {
     next_summary: Instant,
     started: Instant,
     next_true_error: Instant,
+    /// How many true-error samples this run keeps ([`true_error_limit`]).
+    true_error_limit: usize,
     run: RunSummary,
     logger: Logger,
     /// PTP management: local socket and answers on the ports.
@@ -403,6 +433,7 @@ impl Daemon {
                 reopen_errors: Throttle::default(),
                 auth,
                 auth_errors: Throttle::default(),
+                unicast: super::unicast::UnicastIo::new(p),
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
@@ -511,6 +542,7 @@ impl Daemon {
             next_summary: now,
             started: now,
             next_true_error: now,
+            true_error_limit: 0,
             run: RunSummary::default(),
             logger: Logger::new(&config.logging, log),
             mgmt,
@@ -553,6 +585,7 @@ impl Daemon {
     pub fn run(&mut self, duration: Option<Duration>) -> Result<RunSummary, DaemonError> {
         let start = monotonic_now();
         self.started = start;
+        self.true_error_limit = true_error_limit(duration);
         self.instance.enable(start);
         if let Some(o) = self.overlay.as_mut() {
             for x in &mut o.extra {
@@ -866,6 +899,40 @@ impl Daemon {
                 }
                 continue;
             }
+            // A unicast client port takes messages from its table's
+            // masters only; their Signaling is the negotiation's.
+            if let Some(port) = self.ports.get_mut(i)
+                && let Some(u) = port.unicast.as_mut()
+            {
+                let Some(entry) = u.entry_of(r.source) else {
+                    u.foreign = u.foreign.saturating_add(1);
+                    continue;
+                };
+                if let Ok(msg) = statime::wire::Message::parse(data)
+                    && let Some(own) = self
+                        .instance
+                        .ports()
+                        .get(i)
+                        .map(statime::port::Port::identity)
+                {
+                    let signaling = matches!(msg.body, statime::wire::MessageBody::Signaling(_));
+                    if !signaling && !msg.header.flags.unicast() {
+                        // Multicast from a table master (a master may serve
+                        // both): the negotiated unicast stream is the one.
+                        u.multicast = u.multicast.saturating_add(1);
+                        continue;
+                    }
+                    let lines = u.describe(entry, &msg);
+                    let _ = u.client.handle_message(entry, &msg, own, now);
+                    for l in lines {
+                        self.line(&l);
+                    }
+                    if signaling {
+                        self.after_input()?;
+                        continue;
+                    }
+                }
+            }
             // Bad input is counted by the port and dropped; with an overlay
             // each domain's messages go to that domain's instance.
             let k = self.overlay.as_ref().map_or(0, |o| o.route(data));
@@ -920,7 +987,53 @@ impl Daemon {
         }
     }
 
+    /// Unicast negotiation of every unicast client port: follow BMCA's
+    /// parent, ask for what is due, send the Signaling messages.
+    fn unicast_round(&mut self, now: Instant) {
+        let ds = self.instance.data_sets();
+        let mut failed = Vec::new();
+        for (i, port) in self.ports.iter_mut().enumerate() {
+            let Some(u) = port.unicast.as_mut() else {
+                continue;
+            };
+            let Some(p) = self.instance.ports().get(i) else {
+                continue;
+            };
+            let parent = matches!(p.state(), PortState::Slave | PortState::Uncalibrated)
+                .then_some(ds.parent.parent_port_identity);
+            u.client.set_parent(parent, now);
+            u.client.handle_timeout(now);
+            let mut buf = [0u8; 512];
+            let minor = p.port_ds().minor_version_number;
+            while let Some(r) = u.client.poll_transmit(p.identity(), ds, minor, &mut buf) {
+                let Ok(t) = r else { continue };
+                let Some(to) = u.address(t.entry) else {
+                    continue;
+                };
+                if port.down_since.is_some() {
+                    port.dropped = port.dropped.saturating_add(1);
+                    continue;
+                }
+                let len = match port.auth.as_mut() {
+                    Some(a) => match a.sign(&mut buf, t.len) {
+                        Ok(len) => len,
+                        Err(_) => continue,
+                    },
+                    None => t.len,
+                };
+                let data = buf.get(..len).unwrap_or_default();
+                if let Err(e) = port.sockets.send_unicast(data, to, false) {
+                    failed.push((i, e));
+                }
+            }
+        }
+        for (i, e) in failed {
+            self.port_error(i, true, &e);
+        }
+    }
+
     fn after_input(&mut self) -> Result<(), DaemonError> {
+        self.unicast_round(monotonic_now());
         let mut buf = [0u8; 1500];
         let count = self.overlay.as_ref().map_or(1, Overlay::instances);
         for k in 0..count {
@@ -965,7 +1078,18 @@ impl Daemon {
                     None => t.len,
                 };
                 let data = buf.get(..len).unwrap_or_default();
-                match port.sockets.send(data, t.destination, t.event) {
+                let sent = match port.unicast.as_mut() {
+                    // A unicast client sends only to its parent (Delay_Req).
+                    Some(u) => match u.parent_address() {
+                        Some(a) => port.sockets.send_unicast(data, a, t.event),
+                        None => {
+                            u.no_parent = u.no_parent.saturating_add(1);
+                            continue;
+                        }
+                    },
+                    None => port.sockets.send(data, t.destination, t.event),
+                };
+                match sent {
                     Ok(out) => {
                         if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
                             port.tx.record(id, (k, ctx));
@@ -1430,7 +1554,8 @@ impl Daemon {
             if self.run.time_to_lock.is_some()
                 && let Some(err) = self.clock.true_error()
             {
-                self.run.true_errors.push(err.nanos_f64());
+                self.run
+                    .record_true_error(err.nanos_f64(), self.true_error_limit);
             }
         }
     }
@@ -1627,6 +1752,29 @@ mod tests {
         );
         let line = line.expect("logged again after the period");
         assert!(line.contains("more like it not logged"), "{line}");
+    }
+
+    #[test]
+    fn the_true_error_series_is_bounded_by_the_run() {
+        // A daemon without an end: a year of once-a-second samples keeps
+        // nothing (it once kept them all, 8 bytes a second).
+        let limit = true_error_limit(None);
+        let mut s = RunSummary::default();
+        for i in 0..366 * 86_400 {
+            s.record_true_error(f64::from(i), limit);
+        }
+        assert!(s.true_errors.is_empty());
+        assert_eq!(s.true_errors.capacity(), 0);
+        // A 10.5 s run keeps one sample per second of it, then no more.
+        let limit = true_error_limit(Some(Duration::from_nanos(10_500_000_000)));
+        assert_eq!(limit, 12);
+        let mut s = RunSummary::default();
+        for i in 0..1000 {
+            s.record_true_error(f64::from(i), limit);
+        }
+        assert_eq!(s.true_errors, (0..12).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(true_error_limit(Some(Duration::from_secs(300))), 301);
+        assert_eq!(true_error_limit(Some(Duration::from_secs(-1))), 1);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::sys::{self, ControlBuf, RawAddr};
 use super::timestamping::{self, HwTimestampConfig, TimestampSource, TimestampingMode, TsInfo};
 use super::{
     ETH_P_1588, KernelTimestamp, LinkState, NetError, NetOptions, PDELAY_IPV4, PDELAY_IPV6,
-    PDELAY_MAC, PRIMARY_IPV4, PRIMARY_MAC, Received, SendOutcome, Transport, TxTimestamp,
-    primary_ipv6, validate_interface_name,
+    PDELAY_MAC, PRIMARY_IPV4, PRIMARY_MAC, PeerAddress, Received, SendOutcome, Transport,
+    TxTimestamp, primary_ipv6, validate_interface_name,
 };
 
 /// What a socket of a port carries.
@@ -441,6 +441,45 @@ impl PortSockets {
             (Destination::PeerDelay, true) => &d.pdelay_event,
             (Destination::PeerDelay, false) => &d.pdelay_general,
         };
+        self.send_raw(data, addr, event)
+    }
+
+    /// Send `data` to one node (unicast, IEEE 1588-2019 clause 16.1): over
+    /// UDP to `peer`'s address on the event or general port, over Ethernet
+    /// to its MAC address. The same OPT_ID accounting as [`Self::send`].
+    ///
+    /// # Errors
+    /// As [`Self::send`]; [`NetError::Io`] with `EAFNOSUPPORT` when the
+    /// address family does not match the port's transport.
+    pub fn send_unicast(
+        &self,
+        data: &[u8],
+        peer: PeerAddress,
+        event: bool,
+    ) -> Result<SendOutcome, NetError> {
+        let port = if event {
+            self.options.event_port
+        } else {
+            self.options.general_port
+        };
+        let addr = match (self.transport, peer) {
+            (Transport::UdpIpv4, PeerAddress::V4(a)) => RawAddr::v4(*a.ip(), port),
+            (Transport::UdpIpv6, PeerAddress::V6(a)) => RawAddr::v6(*a.ip(), port, self.ifindex),
+            (Transport::Ethernet, PeerAddress::Ethernet(mac)) => {
+                RawAddr::link(self.ifindex, ETH_P_1588, Some(mac))
+            }
+            _ => {
+                return Err(NetError::io(
+                    &self.interface,
+                    format!("send to {peer:?} (not an address of this transport)"),
+                    io::Error::from_raw_os_error(libc::EAFNOSUPPORT),
+                ));
+            }
+        };
+        self.send_raw(data, &addr, event)
+    }
+
+    fn send_raw(&self, data: &[u8], addr: &RawAddr, event: bool) -> Result<SendOutcome, NetError> {
         let socket = match (&self.general, event) {
             (Some(general), false) => general,
             _ => &self.event,

@@ -78,6 +78,10 @@ pub struct PortConfig {
     pub path_trace: bool,
     /// Append the IEEE C37.238 power profile TLV to every Announce.
     pub power_profile: Option<PowerProfileTlv>,
+    /// A unicast port (clause 16.1): everything it writes carries the
+    /// unicastFlag (clause 13.3.2.8); the caller sends it to one address
+    /// (for a negotiating slave, the parent's: [`crate::unicast`]).
+    pub unicast: bool,
 }
 
 impl PortConfig {
@@ -99,6 +103,7 @@ impl PortConfig {
             follow_up_info: false,
             path_trace: false,
             power_profile: None,
+            unicast: false,
         }
     }
 }
@@ -707,6 +712,7 @@ impl<const F: usize> Port<F> {
                 .path_trace
                 .then_some(self.upstream_path.as_slice()),
             power_profile: self.config.power_profile,
+            unicast: self.config.unicast,
         };
         let result = transmit::write(p, cx, buf);
         if let Ok(t) = &result {

@@ -129,6 +129,8 @@ pub(crate) struct Context<'a> {
     pub(crate) path: Option<&'a [ClockIdentity]>,
     /// Append the IEEE C37.238 power profile TLV to Announces.
     pub(crate) power_profile: Option<PowerProfileTlv>,
+    /// Set the unicastFlag on everything written (clause 16.1).
+    pub(crate) unicast: bool,
 }
 
 /// Octets of the TLVs a port appends: a PATH_TRACE of the longest path kept
@@ -289,6 +291,7 @@ pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Trans
         h.log_message_interval = 0x7F;
     }
     h.message_type = body.message_type().unwrap_or(MessageType::Sync);
+    h.flags.set_unicast(cx.unicast);
     let event = h.message_type.is_event();
     let mut suffix_buf = [0u8; SUFFIX_LEN];
     let mut tlvs = TlvWriter::new(&mut suffix_buf);

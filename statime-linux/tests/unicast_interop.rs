@@ -1,0 +1,191 @@
+//! Unicast negotiation (IEEE 1588-2019 clause 16.1) as a client, against
+//! ptp4l 3.1.1 serving unicast (`unicast_listen 1`), in a pair of network
+//! namespaces. Software time stamps; ptp4l with `free_running 1` and
+//! without CAP_SYS_TIME; our daemon on a virtual clock.
+//!
+//! Our slave has ptp4l's address in its `unicast-master-table`: it asks for
+//! Announce, then Sync and Delay_Resp from the master BMCA selects; ptp4l
+//! grants them; the virtual clock locks. tshark on our side shows that
+//! everything we send is unicast to ptp4l's address with the unicastFlag
+//! (Signaling with REQUEST_UNICAST_TRANSMISSION TLVs, Delay_Req), and that
+//! the Sync stream we lock to reaches us unicast.
+//!
+//! Needs root, iproute2, setpriv, linuxptp and tshark (CI installs them);
+//! outside CI without root the tests print why they skip.
+
+#[allow(dead_code)]
+mod interop;
+
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use interop::lab::Lab;
+use interop::logs;
+use interop::procs;
+use interop::{environment_ready, figures};
+
+fn tshark_ready() -> bool {
+    if Command::new("tshark").arg("-v").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "tshark is missing");
+    eprintln!("skipping: tshark is missing (apt-get install tshark)");
+    false
+}
+
+/// ptp4l serving unicast clients on UDPv4.
+const PTP4L_SERVER: &str = "[global]\n\
+    free_running 1\n\
+    time_stamping software\n\
+    use_syslog 0\n\
+    verbose 1\n\
+    logging_level 6\n\
+    priority1 100\n\
+    domainNumber 0\n\
+    unicast_listen 1\n\
+    logSyncInterval -3\n\
+    logMinDelayReqInterval -3\n\
+    tx_timestamp_timeout 20\n";
+
+#[test]
+fn ptp4l_unicast_server_our_negotiating_slave() {
+    if !environment_ready() || !tshark_ready() {
+        return;
+    }
+    let lab = Lab::pair("ucast1");
+    let (gm_node, our_node) = (lab.node(0), lab.node(1));
+    let gm_ip = "192.0.2.10";
+    let our_ip = "192.0.2.11";
+    let mut gm = procs::ptp4l(&lab, gm_node, "gm", PTP4L_SERVER);
+    let toml = format!(
+        "slave-only = true\n\n[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\n\
+         unicast-master-table = [\"{gm_ip}\"]\nunicast-request-duration = 20\n\
+         announce-interval = 0\nsync-interval = -3\ndelay-interval = -3\n\n\
+         [clock]\nkind = \"virtual\"\ninitial-offset = \"+1ms\"\nfrequency-error = 50.0\n\n\
+         [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n\
+         summary-interval = 0\n",
+        our_node.iface
+    );
+    let mut slave = procs::statime(&lab, our_node, "slave", &toml, "40s");
+    thread::sleep(Duration::from_secs(12));
+    let pcap = lab.dir.join("slave.pcap").display().to_string();
+    let capture = Command::new("ip")
+        .args(["netns", "exec", &our_node.ns, "tshark", "-q", "-n", "-i"])
+        .arg(&our_node.iface)
+        .args(["-a", "duration:10", "-w", &pcap])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tshark");
+    assert!(capture.wait_with_output().expect("tshark").status.success());
+    let _ = slave.wait(Duration::from_secs(60));
+    gm.proc.stop();
+    let log = slave.log();
+    let gm_log = gm.proc.log();
+    let ctx = || {
+        format!(
+            "\nours:\n{}\nptp4l:\n{}",
+            procs::tail(&log, 30),
+            procs::tail(&gm_log, 15)
+        )
+    };
+    for what in ["Announce", "Sync", "Delay_Resp"] {
+        assert!(
+            log.contains(&format!("unicast: {gm_ip} granted {what} every")),
+            "no {what} grant logged{}",
+            ctx()
+        );
+    }
+    // 20 s grants over a 40 s run: each renewed before it ran out, never
+    // denied, the port never left SLAVE once there.
+    let sync_grants = log
+        .matches(&format!("unicast: {gm_ip} granted Sync every"))
+        .count();
+    assert!(sync_grants >= 2, "the Sync grant was not renewed{}", ctx());
+    assert!(
+        !log.contains("denied") && !log.contains("cancelled"),
+        "{}",
+        ctx()
+    );
+    let left_slave = logs::transitions(&log)
+        .iter()
+        .skip_while(|(_, to)| to != "SLAVE")
+        .any(|(_, to)| to != "SLAVE");
+    assert!(!left_slave, "the port left SLAVE{}", ctx());
+    assert!(logs::reached(&log, "SLAVE"), "never SLAVE{}", ctx());
+    let s = logs::run_summary(&log).unwrap_or_else(|| panic!("no summary{}", ctx()));
+    assert!(s.locked_after.is_some(), "never locked{}", ctx());
+    assert!(s.rms < 20_000.0, "true error rms {} ns{}", s.rms, ctx());
+
+    // What crossed our link, as tshark decodes it.
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            &pcap,
+            "-n",
+            "-Y",
+            "ptp",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ])
+        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ptp.v2.messagetype"])
+        .args(["-e", "ptp.v2.flags.unicast", "-e", "ptp.v2.sig.tlv.tlvType"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark -r {pcap}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let from = |ip: &str| -> Vec<&Vec<&str>> { rows.iter().filter(|r| r[0] == ip).collect() };
+    let mine = from(our_ip);
+    let theirs = from(gm_ip);
+    assert!(
+        mine.len() >= 20,
+        "only {} messages from us{}",
+        mine.len(),
+        ctx()
+    );
+    for r in &mine {
+        assert_eq!(
+            r[1], gm_ip,
+            "we sent to {} (not unicast to the master): {r:?}",
+            r[1]
+        );
+        assert!(
+            r[3] == "1" || r[3] == "True",
+            "unicastFlag not set on {r:?}"
+        );
+        // Delay_Req (0x1) and Signaling (0xc) only: a slave-only client.
+        assert!(
+            matches!(r[2], "0x01" | "0x1" | "1" | "0x0c" | "0xc" | "12"),
+            "we sent message type {}: {r:?}",
+            r[2]
+        );
+    }
+    let syncs = theirs
+        .iter()
+        .filter(|r| matches!(r[2], "0x00" | "0x0" | "0"))
+        .count();
+    let unicast_syncs = theirs
+        .iter()
+        .filter(|r| matches!(r[2], "0x00" | "0x0" | "0") && r[1] == our_ip)
+        .count();
+    assert!(
+        unicast_syncs >= 40,
+        "only {unicast_syncs} unicast Syncs to us in 10 s (of {syncs}){}",
+        ctx()
+    );
+    figures(&format!(
+        "unicast: ptp4l 3.1.1 unicast_listen -> our negotiating slave: locked after {:.1} s, \
+         true error rms {:.0} ns max {:.0} ns; {sync_grants} Sync grants of 20 s in 40 s; in 10 s: {} messages from us, all unicast to the \
+         master with the unicastFlag; {unicast_syncs} unicast Syncs to us ({syncs} Syncs from it)",
+        s.locked_after.unwrap_or(0.0),
+        s.rms,
+        s.max,
+        mine.len()
+    ));
+}

@@ -189,3 +189,148 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
         mine.len()
     ));
 }
+
+#[test]
+fn our_unicast_server_ptp4l_unicast_client() {
+    if !environment_ready() || !tshark_ready() {
+        return;
+    }
+    let lab = Lab::pair("ucast2");
+    let (our_node, sl_node) = (lab.node(0), lab.node(1));
+    let our_ip = "192.0.2.10";
+    let sl_ip = "192.0.2.11";
+    let toml = format!(
+        "priority1 = 100\n\n[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\n\
+         unicast-listen = true\ninhibit-multicast-service = true\nunicast-max-duration = 60\n\n\
+         [clock]\nkind = \"system\"\nobserve-only = true\n\n\
+         [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n\
+         summary-interval = 4\n",
+        our_node.iface
+    );
+    let mut gm = procs::statime(&lab, our_node, "gm", &toml, "45s");
+    // ptp4l's own unicast client settings (UNICAST-SLAVE.cfg), asking for
+    // 20 s grants so that they are renewed during the run.
+    let cfg = format!(
+        "[global]\nfree_running 1\ntime_stamping software\nuse_syslog 0\nverbose 1\n\
+         logging_level 6\nsummary_interval -3\nfreq_est_interval 0\nslaveOnly 1\nunicast_req_duration 20\nlogSyncInterval -3\n\
+         logMinDelayReqInterval -3\ntx_timestamp_timeout 20\n\n\
+         [unicast_master_table]\ntable_id 1\nlogQueryInterval 0\nUDPv4 {our_ip}\n\n\
+         [{}]\nunicast_master_table 1\n",
+        sl_node.iface
+    );
+    let mut sl = procs::ptp4l(&lab, sl_node, "sl", &cfg);
+    thread::sleep(Duration::from_secs(20));
+    let pcap = lab.dir.join("gm.pcap").display().to_string();
+    let capture = Command::new("ip")
+        .args(["netns", "exec", &our_node.ns, "tshark", "-q", "-n", "-i"])
+        .arg(&our_node.iface)
+        .args(["-a", "duration:10", "-w", &pcap])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tshark");
+    assert!(capture.wait_with_output().expect("tshark").status.success());
+    thread::sleep(Duration::from_secs(5));
+    sl.proc.stop();
+    let _ = gm.wait(Duration::from_secs(30));
+    let slog = sl.proc.log();
+    let glog = gm.log();
+    let ctx = || {
+        format!(
+            "\nptp4l:\n{}\nours:\n{}",
+            procs::tail(&slog, 30),
+            procs::tail(&glog, 20)
+        )
+    };
+    let best = logs::last_best_master(&slog);
+    assert_eq!(
+        best.as_deref(),
+        Some(our_node.clock_identity().as_str()),
+        "ptp4l did not select us{}",
+        ctx()
+    );
+    let samples = logs::samples(&slog);
+    let first = samples.first().map_or(0.0, |x| x.t);
+    let late: Vec<f64> = samples
+        .iter()
+        .filter(|x| x.t > first + 10.0)
+        .map(|x| x.offset)
+        .collect();
+    // ptp4l measures with our unicast Sync, Follow_Up and Delay_Resp
+    // (free running, it logs one sample per freq_est_interval, 1 s).
+    assert!(late.len() >= 8, "only {} samples{}", late.len(), ctx());
+    let mut sorted = late.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    assert!(
+        median.abs() < 5_000.0,
+        "master offset median {median:.0} ns{}",
+        ctx()
+    );
+    // 20 s grants, renewed: the summary counts more grants than the three
+    // first ones, and nothing denied.
+    let last = glog
+        .lines()
+        .rev()
+        .find(|l| l.contains("unicast clients"))
+        .unwrap_or_else(|| panic!("no server summary{}", ctx()));
+    let granted: u32 = last
+        .split("granted ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(granted >= 6, "grants not renewed: {last}{}", ctx());
+    assert!(last.contains("denied 0"), "{last}{}", ctx());
+
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            &pcap,
+            "-n",
+            "-Y",
+            "ptp",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ])
+        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ptp.v2.messagetype"])
+        .args(["-e", "ptp.v2.flags.unicast"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark -r {pcap}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == our_ip).collect();
+    let count = |t: &[&str]| mine.iter().filter(|r| t.contains(&r[2])).count();
+    let (syncs, follow_ups, resps, announces) = (
+        count(&["0x00", "0x0", "0"]),
+        count(&["0x08", "0x8", "8"]),
+        count(&["0x09", "0x9", "9"]),
+        count(&["0x0b", "0xb", "11"]),
+    );
+    for r in &mine {
+        assert_eq!(r[1], sl_ip, "we sent to {}: {r:?}", r[1]);
+        assert!(
+            r[3] == "1" || r[3] == "True",
+            "unicastFlag not set on {r:?}"
+        );
+    }
+    assert!(
+        syncs >= 70 && follow_ups >= 70 && resps >= 70 && announces >= 4,
+        "in 10 s: {syncs} Sync, {follow_ups} Follow_Up, {resps} Delay_Resp, {announces} \
+         Announce{}",
+        ctx()
+    );
+    let st = logs::Stats::of(&late);
+    figures(&format!(
+        "unicast: our unicast server -> ptp4l 3.1.1 unicast client (unicast_master_table): selected; \
+         {} samples after 10 s, master offset median {median:.0} ns sd {:.0} ns; in 10 s we sent \
+         {syncs} Sync, {follow_ups} Follow_Up, {resps} Delay_Resp, {announces} Announce, all \
+         unicast to the client with the unicastFlag; {last}",
+        st.n, st.sd
+    ));
+}

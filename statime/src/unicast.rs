@@ -1,6 +1,7 @@
-//! Unicast negotiation as a client (IEEE 1588-2019 clause 16.1): a slave
-//! that asks the masters of its unicast master table (clause 17.5) for
-//! unicast Announce, and the master it selects for Sync and Delay_Resp.
+//! Unicast negotiation (IEEE 1588-2019 clause 16.1). This module is the
+//! client: a slave that asks the masters of its unicast master table
+//! (clause 17.5) for unicast Announce, and the master it selects for Sync
+//! and Delay_Resp. [`server`] is the master's side.
 //!
 //! Sans-IO like the rest of the crate: the caller owns the addresses and
 //! names table entries by index; [`UnicastClient::handle_message`] takes
@@ -25,6 +26,8 @@
 //! - A CANCEL is answered with ACKNOWLEDGE_CANCEL (clause 16.1.4.4).
 
 use arrayvec::ArrayVec;
+
+pub mod server;
 
 use crate::datasets::{InstanceDataSets, log_interval_duration};
 use crate::time::{Duration, Instant};

@@ -354,6 +354,19 @@ pub struct PortSettings {
     /// logQueryInterval (clause 17.5.2): how often an unanswered or denied
     /// unicast request is repeated, log2 seconds (default 0).
     pub unicast_query_interval: i8,
+    /// Serve unicast clients by negotiation (clause 16.1; ptp4l
+    /// `unicast_listen`): grant their requests for Announce, Sync and
+    /// Delay_Resp while this port is MASTER (default false).
+    pub unicast_listen: bool,
+    /// Clients served at once (default 4096); requests from more are
+    /// denied.
+    pub unicast_max_clients: usize,
+    /// The longest grant, seconds (default 3600); longer requests are
+    /// granted this long.
+    pub unicast_max_duration: u32,
+    /// In MASTER, send no multicast Announce and Sync: serve unicast
+    /// clients only (default false; ptp4l `inhibit_multicast_service`).
+    pub inhibit_multicast_service: bool,
 }
 
 impl Default for PortSettings {
@@ -469,6 +482,10 @@ impl PortSettings {
             unicast_master_table: Vec::new(),
             unicast_request_duration: 300,
             unicast_query_interval: 0,
+            unicast_listen: false,
+            unicast_max_clients: 4096,
+            unicast_max_duration: 3600,
+            inhibit_multicast_service: false,
         }
     }
 }
@@ -1115,6 +1132,13 @@ mod tests {
         let c = Config::from_toml(&ok, "t.toml").expect("valid");
         assert_eq!(c.ports[0].unicast_masters().len(), 2);
         assert!(c.port_configs(ClockIdentity([1; 8]))[0].unicast);
+        let server = port(
+            "",
+            "unicast-listen = true\ninhibit-multicast-service = true\nunicast-max-clients = 100000",
+        );
+        let c = Config::from_toml(&server, "t.toml").expect("valid");
+        let pc = c.port_configs(ClockIdentity([1; 8]));
+        assert!(pc[0].unicast && !pc[0].multicast_service);
         for (top, keys, wanted) in [
             (
                 "slave-only = true",
@@ -1155,6 +1179,26 @@ mod tests {
                 "slave-only = true",
                 "unicast-master-table = \"192.0.2.1\"",
                 "unicast-master-table",
+            ),
+            (
+                "slave-only = true",
+                "unicast-listen = true",
+                "port[0].unicast-listen: a slave-only clock never serves",
+            ),
+            (
+                "",
+                "inhibit-multicast-service = true",
+                "port[0].inhibit-multicast-service: without unicast-listen the port would serve nobody",
+            ),
+            (
+                "",
+                "unicast-listen = true\nunicast-max-clients = 0",
+                "port[0].unicast-max-clients: must be 1 to 10000000, not 0",
+            ),
+            (
+                "",
+                "unicast-listen = true\nunicast-master-table = [\"192.0.2.1\"]",
+                "either a unicast client (unicast-master-table) or a unicast server",
             ),
         ] {
             let e = errors(&port(top, keys));

@@ -152,6 +152,24 @@ fn unicast_keys(c: &mut Checker<'_>) {
     let cfg = c.config;
     for (i, p) in cfg.ports.iter().enumerate() {
         let k = |name: &str| format!("port[{i}].{name}");
+        if p.unicast_listen {
+            unicast_server_keys(c, i, p);
+        } else {
+            for (key, set) in [
+                ("unicast-max-clients", p.unicast_max_clients != 4096),
+                ("unicast-max-duration", p.unicast_max_duration != 3600),
+            ] {
+                if set {
+                    c.unused(&k(key), "without unicast-listen");
+                }
+            }
+            if p.inhibit_multicast_service {
+                c.error(
+                    &k("inhibit-multicast-service"),
+                    "without unicast-listen the port would serve nobody",
+                );
+            }
+        }
         if p.unicast_master_table.is_empty() {
             if p.unicast_request_duration != 300 {
                 c.unused(
@@ -222,6 +240,50 @@ fn unicast_keys(c: &mut Checker<'_>) {
                 ),
             );
         }
+    }
+}
+
+/// A unicast server port (`unicast-listen`): a clock that can be master,
+/// E2E, not also a unicast client, sane limits.
+fn unicast_server_keys(c: &mut Checker<'_>, i: usize, p: &super::PortSettings) {
+    let cfg = c.config;
+    let k = |name: &str| format!("port[{i}].{name}");
+    let key = k("unicast-listen");
+    if cfg.slave_only {
+        c.error(
+            &key,
+            "a slave-only clock never serves: remove slave-only or unicast-listen",
+        );
+    }
+    if !p.unicast_master_table.is_empty() {
+        c.error(
+            &key,
+            "a port is either a unicast client (unicast-master-table) or a unicast server",
+        );
+    }
+    if p.delay_mechanism != DelayMechanism::E2e {
+        c.error(
+            &key,
+            "unicast service is supported with delay-mechanism = \"E2E\" only",
+        );
+    }
+    if cfg.clock_type.is_transparent() {
+        c.error(&key, "a transparent clock serves no unicast clients");
+    }
+    if !(1..=10_000_000).contains(&p.unicast_max_clients) {
+        c.error(
+            &k("unicast-max-clients"),
+            format!("must be 1 to 10000000, not {}", p.unicast_max_clients),
+        );
+    }
+    if !(10..=86_400).contains(&p.unicast_max_duration) {
+        c.error(
+            &k("unicast-max-duration"),
+            format!(
+                "must be 10 to 86400 seconds, not {}",
+                p.unicast_max_duration
+            ),
+        );
     }
 }
 

@@ -11,6 +11,7 @@ use statime::port::{Destination, TxContext};
 use statime::servo::{Servo, ServoState};
 use statime::steering::{Steering, SteeringReport};
 use statime::time::{Duration, Instant};
+use statime::unicast::server::{self, Due};
 use statime::wire::ClockIdentity;
 use statime::wire::tlv::PortState;
 
@@ -168,10 +169,23 @@ impl From<std::io::Error> for DaemonError {
     }
 }
 
+/// Who waits for a transmit timestamp of a port's event socket.
+#[derive(Clone, Copy, Debug)]
+enum TxOwner {
+    /// A PTP instance's port: (instance, context).
+    Instance(usize, TxContext),
+    /// A unicast client's Sync: its Follow_Up follows.
+    UnicastSync {
+        to: net::PeerAddress,
+        sequence_id: u16,
+        log_interval: i8,
+    },
+}
+
 struct PortIo {
     sockets: PortSockets,
-    /// Transmit contexts waiting for their time stamps: (instance, context).
-    tx: TxTracker<(usize, TxContext)>,
+    /// Transmit contexts waiting for their time stamps.
+    tx: TxTracker<TxOwner>,
     interface: String,
     number: u16,
     /// Receive stamps are taken this long after the frame crossed the
@@ -195,6 +209,10 @@ struct PortIo {
     auth_errors: Throttle,
     /// A unicast client port's master table and negotiation.
     unicast: Option<super::unicast::UnicastIo>,
+    /// A unicast server port's clients.
+    server: Option<super::unicast::UnicastServerIo>,
+    /// The port serves unicast clients only (`inhibit-multicast-service`).
+    inhibit_multicast: bool,
 }
 
 impl PortIo {
@@ -421,7 +439,9 @@ impl Daemon {
             phc_index = phc_index.or(sockets.phc_index());
             ports.push(PortIo {
                 sockets,
-                tx: TxTracker::new(64),
+                // A unicast server has a Sync in flight per client due at
+                // once.
+                tx: TxTracker::new(if p.unicast_listen { 4096 } else { 64 }),
                 interface: p.interface.clone(),
                 number: u16::try_from(i + 1).unwrap_or(u16::MAX),
                 ingress_latency: Duration::from_nanos_f64(p.ingress_latency.as_secs_f64() * 1e9),
@@ -434,6 +454,8 @@ impl Daemon {
                 auth,
                 auth_errors: Throttle::default(),
                 unicast: super::unicast::UnicastIo::new(p),
+                server: super::unicast::UnicastServerIo::new(p),
+                inhibit_multicast: p.inhibit_multicast_service,
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
@@ -637,6 +659,15 @@ impl Daemon {
             if let Some(p) = &self.peers {
                 deadline = deadline.min(p.deadline());
             }
+            for p in &self.ports {
+                if let Some(t) = p
+                    .server
+                    .as_ref()
+                    .and_then(super::unicast::UnicastServerIo::next_due)
+                {
+                    deadline = deadline.min(t);
+                }
+            }
             deadline = deadline
                 .min(now + Duration::from_secs(1))
                 .min(self.next_link_check);
@@ -682,6 +713,7 @@ impl Daemon {
                 }
             }
             self.instance.handle_timeout(now);
+            self.serve_unicast(now);
             if let Some(o) = self.overlay.as_mut() {
                 for x in &mut o.extra {
                     x.instance.handle_timeout(now);
@@ -846,14 +878,24 @@ impl Daemon {
             let Ok(Some(ts)) = port.sockets.recv_tx_timestamp() else {
                 break;
             };
-            let Some(((k, ctx), kts)) = port.tx.resolve(&ts) else {
+            let Some((owner, kts)) = port.tx.resolve(&ts) else {
                 continue;
             };
             let egress = port.egress_latency;
-            if let Some(t) = self.clock.to_ptp(kts)
-                && let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k)
-            {
-                inst.handle_send_timestamp(i, ctx, t + egress, now);
+            let Some(t) = self.clock.to_ptp(kts) else {
+                continue;
+            };
+            match owner {
+                TxOwner::Instance(k, ctx) => {
+                    if let Some(inst) = instance_at(&mut self.instance, &mut self.overlay, k) {
+                        inst.handle_send_timestamp(i, ctx, t + egress, now);
+                    }
+                }
+                TxOwner::UnicastSync {
+                    to,
+                    sequence_id,
+                    log_interval,
+                } => self.unicast_follow_up(i, to, sequence_id, log_interval, t + egress),
             }
         }
     }
@@ -932,6 +974,39 @@ impl Daemon {
                         continue;
                     }
                 }
+            }
+            // A unicast server answers Signaling itself; the rest (the
+            // clients' Delay_Req) is the instance's.
+            if let Some(port) = self.ports.get_mut(i)
+                && let Some(server) = port.server.as_mut()
+                && let Some(source) = r.source
+                && let Ok(msg) = statime::wire::Message::parse(data)
+                && matches!(msg.body, statime::wire::MessageBody::Signaling(_))
+            {
+                let domain_ok =
+                    msg.header.domain_number == self.instance.data_sets().default.domain_number;
+                if let Some(p) = self.instance.ports().get(i)
+                    && domain_ok
+                {
+                    let mut out = [0u8; 512];
+                    let ds = self.instance.data_sets();
+                    if let Some(super::unicast::ServerSend::Reply { to, len }) =
+                        server.handle_signaling(source, &msg, ds, p.port_ds(), now, &mut out)
+                        && port.down_since.is_none()
+                    {
+                        let len = match port.auth.as_mut() {
+                            Some(a) => a.sign(&mut out, len).unwrap_or(0),
+                            None => len,
+                        };
+                        if len > 0
+                            && let Err(e) = port.sockets.send_unicast(&out[..len], to, false)
+                        {
+                            self.port_error(i, true, &e);
+                        }
+                    }
+                }
+                self.after_input()?;
+                continue;
             }
             // Bad input is counted by the port and dropped; with an overlay
             // each domain's messages go to that domain's instance.
@@ -1032,6 +1107,106 @@ impl Daemon {
         }
     }
 
+    /// The Announce and Sync due to the unicast clients of every server
+    /// port that is MASTER (clause 16.1: a grant is served by a master).
+    fn serve_unicast(&mut self, now: Instant) {
+        let ds = self.instance.data_sets();
+        let mut failed = Vec::new();
+        for (i, port) in self.ports.iter_mut().enumerate() {
+            let Some(server) = port.server.as_mut() else {
+                continue;
+            };
+            let Some(p) = self.instance.ports().get(i) else {
+                continue;
+            };
+            let serving = p.state() == PortState::Master && port.down_since.is_none();
+            let mut buf = [0u8; 512];
+            while let Some((to, due)) = server.poll(now) {
+                if !serving {
+                    continue;
+                }
+                let (written, event, owner) = match due {
+                    Due::Announce {
+                        sequence_id,
+                        log_interval,
+                    } => (
+                        server::write_announce(
+                            ds,
+                            p.port_ds(),
+                            sequence_id,
+                            log_interval,
+                            &mut buf,
+                        ),
+                        false,
+                        None,
+                    ),
+                    Due::Sync {
+                        sequence_id,
+                        log_interval,
+                    } => (
+                        server::write_sync(ds, p.port_ds(), sequence_id, log_interval, &mut buf),
+                        true,
+                        Some(TxOwner::UnicastSync {
+                            to,
+                            sequence_id,
+                            log_interval,
+                        }),
+                    ),
+                };
+                let Ok(len) = written else { continue };
+                let len = match port.auth.as_mut() {
+                    Some(a) => match a.sign(&mut buf, len) {
+                        Ok(len) => len,
+                        Err(_) => continue,
+                    },
+                    None => len,
+                };
+                match port.sockets.send_unicast(&buf[..len], to, event) {
+                    Ok(out) => {
+                        if let (Some(id), Some(owner)) = (out.tx_id, owner) {
+                            port.tx.record(id, owner);
+                        }
+                    }
+                    Err(e) => failed.push((i, e)),
+                }
+            }
+        }
+        for (i, e) in failed {
+            self.port_error(i, true, &e);
+        }
+    }
+
+    /// The Follow_Up of a unicast client's Sync that left at `origin`.
+    fn unicast_follow_up(
+        &mut self,
+        i: usize,
+        to: net::PeerAddress,
+        sequence_id: u16,
+        log_interval: i8,
+        origin: statime::time::Time,
+    ) {
+        let ds = self.instance.data_sets();
+        let (Some(port), Some(p)) = (self.ports.get_mut(i), self.instance.ports().get(i)) else {
+            return;
+        };
+        let mut buf = [0u8; 512];
+        let Ok(len) =
+            server::write_follow_up(ds, p.port_ds(), sequence_id, log_interval, origin, &mut buf)
+        else {
+            return;
+        };
+        let len = match port.auth.as_mut() {
+            Some(a) => match a.sign(&mut buf, len) {
+                Ok(len) => len,
+                Err(_) => return,
+            },
+            None => len,
+        };
+        if let Err(e) = port.sockets.send_unicast(&buf[..len], to, false) {
+            self.port_error(i, true, &e);
+        }
+    }
+
     fn after_input(&mut self) -> Result<(), DaemonError> {
         self.unicast_round(monotonic_now());
         let mut buf = [0u8; 1500];
@@ -1069,6 +1244,37 @@ impl Daemon {
                     port.dropped = port.dropped.saturating_add(1);
                     continue;
                 }
+                // Where it goes: a unicast client's parent, a unicast
+                // client of ours (a Delay_Resp), or the group.
+                let mut to = None;
+                if let Some(u) = port.unicast.as_mut() {
+                    // A unicast client sends only to its parent (Delay_Req).
+                    match u.parent_address() {
+                        Some(a) => to = Some(a),
+                        None => {
+                            u.no_parent = u.no_parent.saturating_add(1);
+                            continue;
+                        }
+                    }
+                } else if let Some(server) = port.server.as_mut()
+                    && buf.first().is_some_and(|b| b & 0x0F == 0x9)
+                    && let Some(id) = buf.get(44..54).and_then(|b| <&[u8; 10]>::try_from(b).ok())
+                {
+                    // A Delay_Resp: to the requester if it is our unicast
+                    // client (marked unicast, clause 16.1), else to the group
+                    // unless the port serves unicast only.
+                    let requester = statime::wire::PortIdentity::from_bytes(id);
+                    match server.delay_resp_to(requester, now) {
+                        Some(a) => {
+                            to = Some(a);
+                            if let Some(flags) = buf.get_mut(6) {
+                                *flags |= 0x04;
+                            }
+                        }
+                        None if port.inhibit_multicast => continue,
+                        None => {}
+                    }
+                }
                 let len = match port.auth.as_mut() {
                     Some(a) => match a.sign(&mut buf, t.len) {
                         Ok(len) => len,
@@ -1078,21 +1284,14 @@ impl Daemon {
                     None => t.len,
                 };
                 let data = buf.get(..len).unwrap_or_default();
-                let sent = match port.unicast.as_mut() {
-                    // A unicast client sends only to its parent (Delay_Req).
-                    Some(u) => match u.parent_address() {
-                        Some(a) => port.sockets.send_unicast(data, a, t.event),
-                        None => {
-                            u.no_parent = u.no_parent.saturating_add(1);
-                            continue;
-                        }
-                    },
+                let sent = match to {
+                    Some(a) => port.sockets.send_unicast(data, a, t.event),
                     None => port.sockets.send(data, t.destination, t.event),
                 };
                 match sent {
                     Ok(out) => {
                         if let (Some(id), Some(ctx)) = (out.tx_id, t.context) {
-                            port.tx.record(id, (k, ctx));
+                            port.tx.record(id, TxOwner::Instance(k, ctx));
                         }
                     }
                     Err(e) => self.port_error(i, true, &e),
@@ -1528,6 +1727,27 @@ impl Daemon {
         {
             self.next_summary = now + interval;
             if let Some(l) = self.summary.take_line() {
+                self.line(&l);
+            }
+            let servers: Vec<String> = self
+                .ports
+                .iter()
+                .filter_map(|p| {
+                    let s = p.server.as_ref()?;
+                    let d = s.decisions;
+                    Some(format!(
+                        "{}: unicast clients {}, requests granted {} denied {}, cancels {}, \
+                         Delay_Resp refused {}",
+                        p.label(),
+                        s.clients(),
+                        d.granted,
+                        d.denied,
+                        d.cancelled,
+                        s.refused_delay_resp
+                    ))
+                })
+                .collect();
+            for l in servers {
                 self.line(&l);
             }
         }

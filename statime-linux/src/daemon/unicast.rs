@@ -9,9 +9,16 @@
 //! parent's address, and sends the client's Signaling messages to the
 //! entry each names.
 
-use statime::unicast::{ClientConfig, UnicastClient};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+use statime::datasets::{InstanceDataSets, PortDS};
+use statime::time::Instant;
+use statime::unicast::server::{Due, ServedClient, ServerDecisions, ServerPolicy, write_signaling};
+use statime::unicast::{ClientConfig, Service, UnicastClient};
 use statime::wire::tlv::{Tlv, TlvRepr};
-use statime::wire::{Message, MessageBody, MessageType};
+use statime::wire::{Message, MessageBody, MessageType, PortIdentity};
 
 use crate::config::MAX_UNICAST_MASTERS;
 use crate::config::PortSettings;
@@ -129,6 +136,221 @@ fn same_node(a: PeerAddress, b: PeerAddress) -> bool {
     }
 }
 
+/// A port that serves unicast clients (ptp4l `unicast_listen`): a map from
+/// client address to its grants, and a schedule of when each is next due.
+/// Scales with the client count: O(log n) per message sent.
+pub(super) struct UnicastServerIo {
+    policy: ServerPolicy,
+    max_clients: usize,
+    clients: HashMap<PeerAddress, Slot>,
+    /// Clients by port identity (for the Delay_Resp of their Delay_Req).
+    identities: HashMap<PortIdentity, PeerAddress>,
+    /// (due, client) pairs; an entry whose client was rescheduled since is
+    /// skipped when it comes up.
+    schedule: BinaryHeap<Reverse<(Instant, u64, AddressKey)>>,
+    next_stamp: u64,
+    /// sequenceId of our Signaling messages.
+    signaling_sequence: u16,
+    pub(super) decisions: ServerDecisions,
+    /// Messages not sent: Delay_Resp to a client without a live grant.
+    pub(super) refused_delay_resp: u64,
+}
+
+struct Slot {
+    client: ServedClient,
+    /// The schedule entry that counts (its stamp).
+    scheduled: Option<(Instant, u64)>,
+}
+
+/// A client address as a totally ordered key for the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct AddressKey([u8; 16], u8);
+
+impl AddressKey {
+    fn of(a: PeerAddress) -> Self {
+        match a {
+            PeerAddress::V4(s) => {
+                let mut k = [0; 16];
+                k[..4].copy_from_slice(&s.ip().octets());
+                Self(k, 4)
+            }
+            PeerAddress::V6(s) => Self(s.ip().octets(), 6),
+            PeerAddress::Ethernet(m) => {
+                let mut k = [0; 16];
+                k[..6].copy_from_slice(&m);
+                Self(k, 2)
+            }
+        }
+    }
+
+    fn address(self) -> PeerAddress {
+        let Self(k, family) = self;
+        match family {
+            4 => PeerAddress::V4(SocketAddrV4::new(Ipv4Addr::new(k[0], k[1], k[2], k[3]), 0)),
+            6 => PeerAddress::V6(SocketAddrV6::new(Ipv6Addr::from(k), 0, 0, 0)),
+            _ => PeerAddress::Ethernet([k[0], k[1], k[2], k[3], k[4], k[5]]),
+        }
+    }
+}
+
+/// A client's address without its UDP source port: a client's event and
+/// general messages come from different ports.
+pub(super) fn node(a: PeerAddress) -> PeerAddress {
+    AddressKey::of(a).address()
+}
+
+/// What the server wants sent.
+pub(super) enum ServerSend {
+    /// A Signaling answer (general message) to `to`, `len` octets of the buffer.
+    Reply { to: PeerAddress, len: usize },
+}
+
+impl UnicastServerIo {
+    /// The server of port `p`, if it has `unicast-listen`.
+    pub(super) fn new(p: &PortSettings) -> Option<Self> {
+        p.unicast_listen.then(|| Self {
+            policy: ServerPolicy {
+                max_duration: p.unicast_max_duration,
+                ..ServerPolicy::default()
+            },
+            max_clients: p.unicast_max_clients,
+            clients: HashMap::new(),
+            identities: HashMap::new(),
+            schedule: BinaryHeap::new(),
+            next_stamp: 0,
+            signaling_sequence: 0,
+            decisions: ServerDecisions::default(),
+            refused_delay_resp: 0,
+        })
+    }
+
+    /// Clients with a live grant (or not yet expired ones).
+    pub(super) fn clients(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// A Signaling message from `source`: update its grants and write the
+    /// answer into `buf`. `None` when there is nothing to answer.
+    pub(super) fn handle_signaling(
+        &mut self,
+        source: PeerAddress,
+        msg: &Message<'_>,
+        ds: &InstanceDataSets,
+        port: &PortDS,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<ServerSend> {
+        let to = node(source);
+        let accept = self.clients.contains_key(&to) || self.clients.len() < self.max_clients;
+        let mut fresh = Slot {
+            client: ServedClient::new(msg.header.source_port_identity),
+            scheduled: None,
+        };
+        let slot = self.clients.get_mut(&to).unwrap_or(&mut fresh);
+        let replies =
+            slot.client
+                .handle_signaling(msg, &self.policy, accept, now, &mut self.decisions);
+        let identity = slot.client.identity;
+        let idle = slot.client.is_idle(now);
+        let due = slot.client.next_due();
+        if replies.is_empty() {
+            return None;
+        }
+        if idle {
+            if let Some(old) = self.clients.remove(&to) {
+                self.identities.remove(&old.client.identity);
+            }
+        } else {
+            self.clients.entry(to).or_insert(fresh);
+            self.identities.insert(identity, to);
+            self.reschedule(to, due);
+        }
+        let sequence = self.signaling_sequence;
+        self.signaling_sequence = sequence.wrapping_add(1);
+        let len = write_signaling(ds, port, identity, sequence, &replies, buf).ok()?;
+        Some(ServerSend::Reply { to, len })
+    }
+
+    fn reschedule(&mut self, to: PeerAddress, due: Option<Instant>) {
+        let Some(slot) = self.clients.get_mut(&to) else {
+            return;
+        };
+        let Some(due) = due else {
+            slot.scheduled = None;
+            return;
+        };
+        if slot.scheduled.is_some_and(|(t, _)| t == due) {
+            return;
+        }
+        let stamp = self.next_stamp;
+        self.next_stamp += 1;
+        slot.scheduled = Some((due, stamp));
+        self.schedule
+            .push(Reverse((due, stamp, AddressKey::of(to))));
+    }
+
+    /// When [`Self::poll`] next has work.
+    pub(super) fn next_due(&self) -> Option<Instant> {
+        self.schedule.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    /// The next message due at `now`: (client, what). Clients whose grants
+    /// all ended are forgotten on the way.
+    pub(super) fn poll(&mut self, now: Instant) -> Option<(PeerAddress, Due)> {
+        loop {
+            let &Reverse((t, stamp, key)) = self.schedule.peek()?;
+            if t > now {
+                return None;
+            }
+            let to = key.address();
+            let Some(slot) = self.clients.get_mut(&to) else {
+                self.schedule.pop();
+                continue;
+            };
+            if slot.scheduled.map(|(_, s)| s) != Some(stamp) {
+                self.schedule.pop();
+                continue;
+            }
+            if let Some(due) = slot.client.poll(now) {
+                return Some((to, due));
+            }
+            // Nothing more now: due again later, or done.
+            self.schedule.pop();
+            slot.scheduled = None;
+            if slot.client.is_idle(now) {
+                let identity = slot.client.identity;
+                self.clients.remove(&to);
+                if self.identities.get(&identity) == Some(&to) {
+                    self.identities.remove(&identity);
+                }
+            } else {
+                let due = slot.client.next_due();
+                self.reschedule(to, due);
+            }
+        }
+    }
+
+    /// Where the Delay_Resp for `requester` goes: its address while its
+    /// Delay_Resp grant lives. `None` otherwise (counted).
+    pub(super) fn delay_resp_to(
+        &mut self,
+        requester: PortIdentity,
+        now: Instant,
+    ) -> Option<PeerAddress> {
+        let to = self.identities.get(&requester).copied();
+        let granted = to
+            .and_then(|a| self.clients.get(&a))
+            .and_then(|s| s.client.granted(Service::DelayResp, now))
+            .is_some();
+        if granted {
+            to
+        } else {
+            self.refused_delay_resp = self.refused_delay_resp.saturating_add(1);
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::{Ipv4Addr, SocketAddrV4};
@@ -139,6 +361,99 @@ mod tests {
         let mut p = PortSettings::new("eth0".to_owned());
         p.unicast_master_table = table.iter().map(|s| (*s).to_owned()).collect();
         p
+    }
+
+    fn v4(last: u8, port: u16) -> PeerAddress {
+        PeerAddress::V4(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, last), port))
+    }
+
+    /// A Signaling message from client `n` asking for `what`, 1/s, 10 s.
+    fn ask(n: u8, what: &[MessageType], buf: &mut [u8]) -> usize {
+        use statime::wire::TlvWriter;
+        use statime::wire::messages::SignalingMessage;
+        use statime::wire::tlv::RequestUnicastTransmissionTlv;
+        let mut tlv_buf = [0u8; 64];
+        let mut w = TlvWriter::new(&mut tlv_buf);
+        for t in what {
+            w.push(&RequestUnicastTransmissionTlv {
+                message_type: *t,
+                log_inter_message_period: 0,
+                duration: 10,
+            })
+            .expect("tlv");
+        }
+        let mut h = statime::wire::Header::new(MessageType::Signaling);
+        h.source_port_identity = identity(n);
+        Message {
+            header: h,
+            body: MessageBody::Signaling(SignalingMessage {
+                target_port_identity: PortIdentity::ALL,
+            }),
+            suffix: w.finish(),
+        }
+        .emit(buf)
+        .expect("emit")
+    }
+
+    fn identity(n: u8) -> PortIdentity {
+        PortIdentity {
+            clock_identity: statime::wire::ClockIdentity([n; 8]),
+            port_number: 1,
+        }
+    }
+
+    fn server(max_clients: usize) -> UnicastServerIo {
+        let mut p = PortSettings::new("eth0".to_owned());
+        p.unicast_listen = true;
+        p.unicast_max_clients = max_clients;
+        UnicastServerIo::new(&p).expect("a server")
+    }
+
+    #[test]
+    fn the_server_schedules_every_client_and_forgets_them_when_grants_end() {
+        let ds = InstanceDataSets::new(
+            statime::datasets::DefaultDS::new(statime::wire::ClockIdentity([1; 8]), 1),
+            statime::datasets::TimePropertiesDS::default(),
+        );
+        let port = PortDS::new(identity(1));
+        let mut s = server(2);
+        let mut buf = [0u8; 256];
+        let mut out = [0u8; 512];
+        for n in 1..=3 {
+            let len = ask(n, &[MessageType::Sync, MessageType::DelayResp], &mut buf);
+            let m = Message::parse(&buf[..len]).expect("parse");
+            let reply = s.handle_signaling(v4(n, 320), &m, &ds, &port, Instant::ZERO, &mut out);
+            let Some(ServerSend::Reply { to, len }) = reply else {
+                panic!("no reply to client {n}")
+            };
+            assert_eq!(to, v4(n, 0), "to the client's address");
+            let r = Message::parse(&out[..len]).expect("reply parses");
+            assert!(r.header.flags.unicast());
+        }
+        assert_eq!(s.clients(), 2, "the third was denied");
+        assert_eq!((s.decisions.granted, s.decisions.denied), (4, 2));
+        assert_eq!(
+            s.delay_resp_to(identity(2), Instant::from_secs(3)),
+            Some(v4(2, 0))
+        );
+        assert_eq!(s.delay_resp_to(identity(3), Instant::from_secs(3)), None);
+        assert_eq!(s.refused_delay_resp, 1);
+
+        let mut syncs = HashMap::<PeerAddress, u32>::new();
+        let mut t = Instant::ZERO;
+        while let Some(due) = s.next_due() {
+            t = t.max(due);
+            while let Some((to, d)) = s.poll(t) {
+                assert!(matches!(d, Due::Sync { .. }));
+                *syncs.entry(to).or_default() += 1;
+            }
+            assert!(t < Instant::from_secs(20), "runs on after the grants");
+        }
+        assert_eq!(syncs.get(&v4(1, 0)), Some(&10));
+        assert_eq!(syncs.get(&v4(2, 0)), Some(&10));
+        assert_eq!(syncs.len(), 2);
+        assert_eq!(s.clients(), 0, "forgotten once the grants ended");
+        assert_eq!(s.delay_resp_to(identity(1), Instant::from_secs(11)), None);
     }
 
     #[test]

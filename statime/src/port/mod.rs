@@ -25,7 +25,7 @@ pub mod p2p;
 mod receive;
 pub mod sequence;
 pub mod timers;
-mod transmit;
+pub(crate) mod transmit;
 
 use arrayvec::ArrayVec;
 
@@ -82,6 +82,11 @@ pub struct PortConfig {
     /// unicastFlag (clause 13.3.2.8); the caller sends it to one address
     /// (for a negotiating slave, the parent's: [`crate::unicast`]).
     pub unicast: bool,
+    /// In MASTER, send Announce and Sync to the group (clause 9.5.8,
+    /// 9.5.9). `false` for a port that serves unicast clients only (ptp4l
+    /// `inhibit_multicast_service`): their streams come from
+    /// [`crate::unicast::server`]; the port still answers Delay_Req.
+    pub multicast_service: bool,
 }
 
 impl PortConfig {
@@ -104,6 +109,7 @@ impl PortConfig {
             path_trace: false,
             power_profile: None,
             unicast: false,
+            multicast_service: true,
         }
     }
 }
@@ -611,7 +617,7 @@ impl<const F: usize> Port<F> {
             match t {
                 Timer::Announce => {
                     if self.ds.port_state == PortState::Master {
-                        if self.as_capable() {
+                        if self.as_capable() && self.config.multicast_service {
                             let _ = self.queue(Pending::Announce);
                         }
                         self.timers
@@ -620,7 +626,7 @@ impl<const F: usize> Port<F> {
                 }
                 Timer::Sync => {
                     if self.ds.port_state == PortState::Master {
-                        if self.as_capable() {
+                        if self.as_capable() && self.config.multicast_service {
                             let _ = self.queue(Pending::Sync);
                         }
                         self.timers.set(Timer::Sync, now + self.ds.sync_interval());

@@ -116,6 +116,35 @@ fn stamp(t: Time) -> Timestamp {
     Timestamp::from_time(t).unwrap_or_else(|| Timestamp::from_bytes(&[0xFF; 10]))
 }
 
+/// The Announce this instance sends (clause 13.5): its parent and time
+/// properties data sets.
+pub(crate) fn announce_body(ds: &InstanceDataSets) -> AnnounceMessage {
+    AnnounceMessage {
+        origin_timestamp: Timestamp::default(),
+        current_utc_offset: ds.time_properties.current_utc_offset,
+        grandmaster_priority_1: ds.parent.grandmaster_priority1,
+        grandmaster_clock_quality: ds.parent.grandmaster_clock_quality,
+        grandmaster_priority_2: ds.parent.grandmaster_priority2,
+        grandmaster_identity: ds.parent.grandmaster_identity,
+        steps_removed: ds.current.steps_removed,
+        time_source: ds.time_properties.time_source,
+    }
+}
+
+/// A header from this port in the instance's domain and SDO.
+pub(crate) fn port_header(
+    message_type: MessageType,
+    ds: &InstanceDataSets,
+    port: &PortDS,
+) -> Header {
+    let mut h = Header::new(message_type);
+    h.sdo_id = ds.default.sdo_id;
+    h.minor_version = port.minor_version_number;
+    h.domain_number = ds.default.domain_number;
+    h.source_port_identity = port.port_identity;
+    h
+}
+
 /// What [`write`] needs besides the pending item.
 pub(crate) struct Context<'a> {
     pub(crate) ds: &'a InstanceDataSets,
@@ -140,28 +169,18 @@ const SUFFIX_LEN: usize = 4 + 8 * (super::MAX_PATH + 1) + 32 + 22;
 /// Write `pending` into `buf`.
 pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Transmit> {
     let ds = cx.ds;
-    let mut h = Header::new(MessageType::Sync);
-    h.sdo_id = ds.default.sdo_id;
-    h.minor_version = cx.port.minor_version_number;
-    h.domain_number = ds.default.domain_number;
-    h.source_port_identity = cx.port.port_identity;
+    let mut h = port_header(MessageType::Sync, ds, cx.port);
     let log_sync = cx.port.log_sync_interval;
     let (body, destination, context) = match p {
         Pending::Announce => {
             h.sequence_id = next(&mut cx.sequences.announce);
             h.log_message_interval = cx.port.log_announce_interval;
             ds.time_properties.write_flags(&mut h.flags);
-            let body = AnnounceMessage {
-                origin_timestamp: Timestamp::default(),
-                current_utc_offset: ds.time_properties.current_utc_offset,
-                grandmaster_priority_1: ds.parent.grandmaster_priority1,
-                grandmaster_clock_quality: ds.parent.grandmaster_clock_quality,
-                grandmaster_priority_2: ds.parent.grandmaster_priority2,
-                grandmaster_identity: ds.parent.grandmaster_identity,
-                steps_removed: ds.current.steps_removed,
-                time_source: ds.time_properties.time_source,
-            };
-            (MessageBody::Announce(body), Destination::Primary, None)
+            (
+                MessageBody::Announce(announce_body(ds)),
+                Destination::Primary,
+                None,
+            )
         }
         Pending::Sync => {
             let seq = next(&mut cx.sequences.sync);

@@ -34,6 +34,19 @@ fn tshark_ready() -> bool {
     false
 }
 
+/// `statime-ctl status --json` of the daemon behind `socket`.
+fn status(socket: &str) -> Option<serde_json::Value> {
+    let o = Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
+        .args(["status", "--json", "-s", socket])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| serde_json::from_slice(&o.stdout).ok())
+        .flatten()
+}
+
 /// ptp4l serving unicast clients on UDPv4.
 const PTP4L_SERVER: &str = "[global]\n\
     free_running 1\n\
@@ -58,17 +71,19 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
     let gm_ip = "192.0.2.10";
     let our_ip = "192.0.2.11";
     let mut gm = procs::ptp4l(&lab, gm_node, "gm", PTP4L_SERVER);
+    let socket = lab.dir.join("slave.sock").display().to_string();
     let toml = format!(
         "slave-only = true\n\n[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\n\
          unicast-master-table = [\"{gm_ip}\"]\nunicast-request-duration = 20\n\
          announce-interval = 0\nsync-interval = -3\ndelay-interval = -3\n\n\
          [clock]\nkind = \"virtual\"\ninitial-offset = \"+1ms\"\nfrequency-error = 50.0\n\n\
          [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n\
-         summary-interval = 0\n",
+         summary-interval = 0\n\n[observability]\nstatus-socket = \"{socket}\"\n",
         our_node.iface
     );
     let mut slave = procs::statime(&lab, our_node, "slave", &toml, "40s");
     thread::sleep(Duration::from_secs(12));
+    let status = status(&socket);
     let pcap = lab.dir.join("slave.pcap").display().to_string();
     let capture = Command::new("ip")
         .args(["netns", "exec", &our_node.ns, "tshark", "-q", "-n", "-i"])
@@ -115,6 +130,23 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
         .any(|(_, to)| to != "SLAVE");
     assert!(!left_slave, "the port left SLAVE{}", ctx());
     assert!(logs::reached(&log, "SLAVE"), "never SLAVE{}", ctx());
+    // statime-ctl status shows the table entry as the parent with its
+    // three grants.
+    let status = status.unwrap_or_else(|| panic!("no status{}", ctx()));
+    let m = status
+        .pointer("/ports/0/unicast/masters/0")
+        .unwrap_or_else(|| panic!("no unicast view: {status}"));
+    assert_eq!(m["address"], gm_ip, "{m}");
+    assert_eq!(m["parent"], true, "{m}");
+    assert_eq!(
+        (
+            m["announce"].as_i64(),
+            m["sync"].as_i64(),
+            m["delay_resp"].as_i64()
+        ),
+        (Some(0), Some(-3), Some(-3)),
+        "{m}"
+    );
     let s = logs::run_summary(&log).unwrap_or_else(|| panic!("no summary{}", ctx()));
     assert!(s.locked_after.is_some(), "never locked{}", ctx());
     assert!(s.rms < 20_000.0, "true error rms {} ns{}", s.rms, ctx());

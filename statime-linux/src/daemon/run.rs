@@ -1536,6 +1536,11 @@ impl Daemon {
             .zip(&self.ports)
             .map(|(port, io)| {
                 let mut v = PortView::of(port, &io.interface, domain);
+                v.unicast = io.unicast.as_ref().map(|u| u.view(now)).or_else(|| {
+                    io.server
+                        .as_ref()
+                        .map(super::unicast::UnicastServerIo::view)
+                });
                 if let Some(a) = &io.auth {
                     v.counters.authenticated = a.verified;
                     v.counters.unauthenticated = a

@@ -23,6 +23,7 @@ use statime::wire::{Message, MessageBody, MessageType, PortIdentity};
 use crate::config::MAX_UNICAST_MASTERS;
 use crate::config::PortSettings;
 use crate::net::PeerAddress;
+use crate::observe::snapshot::{UnicastMasterView, UnicastView};
 
 /// One port's unicast master table and negotiation.
 pub(super) struct UnicastIo {
@@ -75,6 +76,33 @@ impl UnicastIo {
     /// The selected parent's address, where the instance's messages go.
     pub(super) fn parent_address(&self) -> Option<PeerAddress> {
         self.client.parent().and_then(|e| self.address(e))
+    }
+
+    /// What `statime-ctl status` shows.
+    pub(super) fn view(&self, now: Instant) -> UnicastView {
+        let c = self.client.counters();
+        UnicastView {
+            role: "client".to_owned(),
+            masters: self
+                .client
+                .entries()
+                .iter()
+                .enumerate()
+                .map(|(i, e)| UnicastMasterView {
+                    address: self.address(i).map_or_else(String::new, show),
+                    identity: e.identity.map(|id| format!("{id:?}")),
+                    parent: self.client.parent() == Some(i),
+                    announce: e.granted(Service::Announce, now),
+                    sync: e.granted(Service::Sync, now),
+                    delay_resp: e.granted(Service::DelayResp, now),
+                })
+                .collect(),
+            clients: None,
+            granted: c.grants,
+            denied: c.denials,
+            cancelled: c.cancels_received,
+            dropped: self.foreign.saturating_add(self.multicast),
+        }
     }
 
     /// Log lines for the negotiation TLVs of `msg`, received from `entry`.
@@ -327,6 +355,20 @@ impl UnicastServerIo {
                 let due = slot.client.next_due();
                 self.reschedule(to, due);
             }
+        }
+    }
+
+    /// What `statime-ctl status` shows.
+    pub(super) fn view(&self) -> UnicastView {
+        let d = self.decisions;
+        UnicastView {
+            role: "server".to_owned(),
+            masters: Vec::new(),
+            clients: Some(self.clients.len()),
+            granted: u64::from(d.granted),
+            denied: u64::from(d.denied),
+            cancelled: u64::from(d.cancelled),
+            dropped: self.refused_delay_resp,
         }
     }
 

@@ -9,6 +9,30 @@ fn ns(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |s| format!("{:+.0} ns", s * 1e9))
 }
 
+/// A port's unicast negotiation in one line.
+fn unicast_line(u: &super::snapshot::UnicastView) -> String {
+    let mut line = format!(
+        "  unicast {} granted {} denied {} cancelled {} dropped {}",
+        u.role, u.granted, u.denied, u.cancelled, u.dropped
+    );
+    if let Some(n) = u.clients {
+        let _ = write!(line, " clients {n}");
+    }
+    let g = |v: Option<i8>| v.map_or_else(|| "-".to_owned(), |l| l.to_string());
+    for m in &u.masters {
+        let _ = write!(
+            line,
+            "\n  master  {}{} announce {} sync {} delay_resp {}",
+            m.address,
+            if m.parent { " (parent)" } else { "" },
+            g(m.announce),
+            g(m.sync),
+            g(m.delay_resp)
+        );
+    }
+    line
+}
+
 /// The human summary of `s`: clock, parent, servo, ports, publication and
 /// overlay, one topic per line.
 #[must_use]
@@ -85,6 +109,9 @@ pub fn summary(s: &Snapshot) -> String {
             c.malformed,
             c.faults
         );
+        if let Some(u) = &p.unicast {
+            let _ = writeln!(o, "{}", unicast_line(u));
+        }
     }
     let pb = &s.publication;
     if let Some(path) = &pb.time_file {
@@ -366,6 +393,57 @@ mod tests {
             lines[4].starts_with("guarded agreement: following domain 2"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn unicast_ports_show_their_masters_or_clients() {
+        use crate::observe::snapshot::{UnicastMasterView, UnicastView};
+        let client = UnicastView {
+            role: "client".into(),
+            masters: vec![
+                UnicastMasterView {
+                    address: "192.0.2.10".into(),
+                    identity: Some("020000.fffe.000001-1".into()),
+                    parent: true,
+                    announce: Some(0),
+                    sync: Some(-4),
+                    delay_resp: Some(-4),
+                },
+                UnicastMasterView {
+                    address: "192.0.2.11".into(),
+                    announce: Some(0),
+                    ..UnicastMasterView::default()
+                },
+            ],
+            granted: 4,
+            ..UnicastView::default()
+        };
+        let t = unicast_line(&client);
+        assert_eq!(
+            t,
+            "  unicast client granted 4 denied 0 cancelled 0 dropped 0\n  \
+             master  192.0.2.10 (parent) announce 0 sync -4 delay_resp -4\n  \
+             master  192.0.2.11 announce 0 sync - delay_resp -"
+        );
+        let server = UnicastView {
+            role: "server".into(),
+            clients: Some(12),
+            granted: 36,
+            ..UnicastView::default()
+        };
+        assert_eq!(
+            unicast_line(&server),
+            "  unicast server granted 36 denied 0 cancelled 0 dropped 0 clients 12"
+        );
+        // Older snapshots (no `unicast`) still parse; a multicast port
+        // writes none.
+        let json = serde_json::to_string(&PortView::default()).expect("json");
+        assert!(!json.contains("unicast"), "{json}");
+        let mut p = PortView::default();
+        p.unicast = Some(server);
+        let back: PortView =
+            serde_json::from_str(&serde_json::to_string(&p).expect("json")).expect("parse");
+        assert_eq!(back, p);
     }
 
     #[test]

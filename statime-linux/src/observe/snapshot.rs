@@ -261,6 +261,51 @@ pub struct PortView {
     pub foreign_masters: usize,
     /// The port's counters.
     pub counters: CountersView,
+    /// Unicast negotiation (IEEE 1588-2019 clause 16.1), on a port that
+    /// asks masters for unicast service or serves unicast clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unicast: Option<UnicastView>,
+}
+
+/// A port's unicast negotiation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnicastView {
+    /// `client` (a `unicast-master-table`) or `server` (`unicast-listen`).
+    pub role: String,
+    /// Client: the table's masters, in table order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masters: Vec<UnicastMasterView>,
+    /// Server: clients holding a grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<usize>,
+    /// Requests granted (server) or grants received (client).
+    pub granted: u64,
+    /// Requests denied (server) or denials received (client).
+    pub denied: u64,
+    /// Cancels acknowledged (server) or received (client).
+    pub cancelled: u64,
+    /// Dropped: datagrams from outside the table and multicast from a
+    /// table master (client); Delay_Resp to a client without a grant
+    /// (server).
+    pub dropped: u64,
+}
+
+/// One unicast master table entry as the client sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnicastMasterView {
+    /// Its address.
+    pub address: String,
+    /// The port identity its messages carry, once heard.
+    pub identity: Option<String>,
+    /// The selected parent (Sync and Delay_Resp asked of it).
+    pub parent: bool,
+    /// Granted logInterMessagePeriod of Announce, Sync and Delay_Resp
+    /// (`None`: not granted).
+    pub announce: Option<i8>,
+    /// Sync.
+    pub sync: Option<i8>,
+    /// Delay_Resp.
+    pub delay_resp: Option<i8>,
 }
 
 /// A port's counters.
@@ -569,6 +614,7 @@ impl PortView {
             log_min_delay_req_interval: ds.log_min_delay_req_interval,
             foreign_masters: port.foreign_masters().len(),
             counters: CountersView::from(port.counters()),
+            unicast: None,
         }
     }
 }

@@ -19,8 +19,9 @@
 //!   the selected parent's identity; a grant the client no longer wants
 //!   (the parent changed) is cancelled.
 //! - A grant lasts its durationField in seconds; the client renews it when
-//!   a quarter of the requested duration is left, or at once when the
-//!   grantor cancels it.
+//!   a quarter of the granted duration is left (at least two query
+//!   intervals, at most half of it), or at once when the grantor cancels
+//!   it. No service is requested twice within a query interval.
 //! - A denial (duration 0) or a request that went unanswered is retried
 //!   every query interval (2^logQueryInterval s, clause 17.5.2).
 //! - A CANCEL is answered with ACKNOWLEDGE_CANCEL (clause 16.1.4.4).
@@ -109,8 +110,30 @@ struct Grant {
     until: Option<Instant>,
     /// The granted logInterMessagePeriod.
     log_interval: i8,
+    /// The granted duration.
+    duration: Duration,
     /// When a request may be sent again (after a request or a denial).
     retry_at: Option<Instant>,
+}
+
+impl Grant {
+    /// When to ask for the renewal: a quarter of the granted duration
+    /// before it ends, or two query intervals if that is longer (but never
+    /// earlier than half way).
+    fn renew_at(&self, query: Duration) -> Option<Instant> {
+        let until = self.until?;
+        let quarter = self.duration.half().half();
+        let half = self.duration.half();
+        let two = query * 2;
+        let margin = if quarter > two {
+            quarter
+        } else if two < half {
+            two
+        } else {
+            half
+        };
+        Some(until + -margin)
+    }
 }
 
 /// The state of one unicast master table entry.
@@ -339,9 +362,11 @@ impl<const N: usize> UnicastClient<N> {
             let _ = self.queue.try_push((entry, Outgoing::Cancel(s)));
             return;
         }
-        grant.until = Some(now + Duration::from_secs(i64::from(g.duration)));
+        grant.duration = Duration::from_secs(i64::from(g.duration));
+        grant.until = Some(now + grant.duration);
         grant.log_interval = g.log_inter_message_period;
-        grant.retry_at = None;
+        // Not asked again within a query interval, whatever the grant.
+        grant.retry_at = Some(now + query);
     }
 
     fn cancelled(&mut self, entry: usize, t: MessageType) {
@@ -358,7 +383,7 @@ impl<const N: usize> UnicastClient<N> {
     /// When [`Self::handle_timeout`] next has something to do.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let renew = self.renew_margin();
+        let query = self.query_interval();
         let mut next: Option<Instant> = None;
         for (i, e) in self.entries.iter().enumerate() {
             for s in Service::ALL {
@@ -366,30 +391,17 @@ impl<const N: usize> UnicastClient<N> {
                     continue;
                 }
                 let g = e.grants[s.index()];
-                let due = match (g.retry_at, g.until) {
-                    (Some(r), _) => r,
-                    (None, Some(u)) => u + -renew,
-                    (None, None) => Instant::ZERO,
-                };
+                let renew = g.renew_at(query).unwrap_or(Instant::ZERO);
+                let due = g.retry_at.map_or(renew, |r| r.max(renew));
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
         }
         next
     }
 
-    fn renew_margin(&self) -> Duration {
-        // A quarter of the duration, at least two query intervals.
-        let quarter = Duration::from_secs(i64::from(self.config.duration))
-            .half()
-            .half();
-        let two = self.query_interval() * 2;
-        if quarter > two { quarter } else { two }
-    }
-
     /// Queue the requests that are due: missing or expiring grants whose
     /// retry time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let renew = self.renew_margin();
         let query = self.query_interval();
         for i in 0..self.entries.len() {
             for s in Service::ALL {
@@ -402,7 +414,7 @@ impl<const N: usize> UnicastClient<N> {
                 if g.retry_at.is_some_and(|r| r > now) {
                     continue;
                 }
-                if g.until.is_some_and(|u| u + -renew > now) {
+                if g.renew_at(query).is_some_and(|r| r > now) {
                     continue;
                 }
                 if self.queue.try_push((i, Outgoing::Request(s))).is_ok() {

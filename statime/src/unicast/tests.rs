@@ -309,3 +309,28 @@ fn the_table_is_bounded_by_n() {
     let c = UnicastClient::<4>::new(config(), 9);
     assert_eq!(c.entries().len(), 4);
 }
+
+#[test]
+fn a_shorter_grant_than_asked_is_renewed_on_its_own_schedule() {
+    // Regression: the renewal margin came from the requested 60 s, so a
+    // 15 s grant looked due for renewal at once and the client asked
+    // again on every call.
+    let mut c = UnicastClient::<4>::new(config(), 1);
+    let mut asked = Vec::new();
+    let mut t = 0;
+    while t <= 40_000 {
+        let now = Instant::ZERO + Duration::from_nanos(t * 1_000_000);
+        c.handle_timeout(now);
+        for (e, _, tlv) in drain(&mut c) {
+            if let Tlv::RequestUnicastTransmission(r) = tlv {
+                assert_eq!(r.duration, 60);
+                asked.push(t);
+                grant(&mut c, e, master(1), r.message_type, 15, now);
+            }
+        }
+        t += 10;
+    }
+    // Granted at 0, 11.25, 22.5, 33.75 s: renewed 3.75 s (a quarter of
+    // 15 s) before each grant ends.
+    assert_eq!(asked, vec![0, 11_250, 22_500, 33_750]);
+}

@@ -394,6 +394,23 @@ fn our_unicast_client_and_server() {
     );
     let mut srv = procs::statime(&lab, srv_node, "server", &server, "40s");
     let mut cl = procs::statime(&lab, cl_node, "client", &client, "35s");
+    let pcap = if tshark_ready() {
+        thread::sleep(Duration::from_secs(15));
+        let pcap = lab.dir.join("client.pcap").display().to_string();
+        let capture = Command::new("ip")
+            .args(["netns", "exec", &cl_node.ns, "tshark", "-q", "-n", "-i"])
+            .arg(&cl_node.iface)
+            .args(["-a", "duration:10", "-w", &pcap])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tshark");
+        assert!(capture.wait_with_output().expect("tshark").status.success());
+        Some(pcap)
+    } else {
+        None
+    };
     let _ = cl.wait(Duration::from_secs(60));
     let _ = srv.wait(Duration::from_secs(30));
     let clog = cl.log();
@@ -432,11 +449,110 @@ fn our_unicast_client_and_server() {
         "no server summary{}",
         ctx()
     );
+    let wire = pcap.map_or_else(String::new, |p| g8275_2_on_the_wire(&p, srv_ip));
     figures(&format!(
         "unicast: our G.8275.2 client -> our unicast server (grants capped at 15 s): locked after \
-         {:.1} s, true error rms {:.0} ns max {:.0} ns, {sync_grants} Sync grants in 35 s",
+         {:.1} s, true error rms {:.0} ns max {:.0} ns, {sync_grants} Sync grants in 35 s; {wire}",
         s.locked_after.unwrap_or(0.0),
         s.rms,
         s.max
     ));
+}
+
+/// The G.8275.2 exchange as tshark decodes it (issue 7 item 5): every
+/// datagram to 319/320 is PTP without a malformed or error mark, domain 44,
+/// all unicast with the unicastFlag between the two nodes, logMessageInterval
+/// as table 42 asks (Announce 0, Sync and Follow_Up -4, Delay_Resp -4,
+/// Delay_Req and Signaling 0x7F), and Signaling carries only negotiation TLVs.
+fn g8275_2_on_the_wire(pcap: &str, server_ip: &str) -> String {
+    let fields = |filter: &str, f: &[&str]| -> Vec<Vec<String>> {
+        let mut cmd = Command::new("tshark");
+        cmd.args([
+            "-r",
+            pcap,
+            "-n",
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ]);
+        for x in f {
+            cmd.args(["-e", x]);
+        }
+        let out = cmd.stdin(Stdio::null()).output().expect("run tshark");
+        assert!(out.status.success(), "tshark -r {pcap}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split('|').map(str::to_owned).collect())
+            .collect()
+    };
+    let rows = fields(
+        "udp.port == 319 || udp.port == 320",
+        &[
+            "ip.src",
+            "ip.dst",
+            "frame.protocols",
+            "ptp.v2.messagetype",
+            "ptp.v2.domainnumber",
+            "ptp.v2.logmessageperiod",
+            "ptp.v2.flags.unicast",
+            "ptp.v2.sig.tlv.tlvType",
+        ],
+    );
+    let bad = fields(
+        "_ws.malformed || _ws.expert.severity == error",
+        &["frame.number"],
+    );
+    assert!(
+        bad.is_empty(),
+        "{} malformed or error frames in {pcap}",
+        bad.len()
+    );
+    assert!(
+        rows.len() >= 200,
+        "only {} PTP datagrams in 10 s",
+        rows.len()
+    );
+    let mut by_type = std::collections::BTreeMap::<u8, usize>::new();
+    for r in &rows {
+        let f = |i: usize| r.get(i).map_or("", String::as_str);
+        let num = |t: &str| -> Option<i64> {
+            t.strip_prefix("0x")
+                .map_or_else(|| t.parse().ok(), |h| i64::from_str_radix(h, 16).ok())
+        };
+        assert!(f(2).ends_with(":ptp"), "not PTP: {r:?}");
+        assert_eq!(num(f(4)), Some(44), "domain: {r:?}");
+        assert!(f(6) == "1" || f(6) == "True", "unicastFlag: {r:?}");
+        assert!(
+            f(0) == server_ip || f(1) == server_ip,
+            "between the two nodes: {r:?}"
+        );
+        let t = num(f(3))
+            .and_then(|t| u8::try_from(t).ok())
+            .expect("message type");
+        let period = num(f(5));
+        let wanted = match t {
+            0x0 | 0x8 | 0x9 => Some(-4),
+            0xB => Some(0),
+            0x1 | 0xC => Some(0x7F),
+            other => panic!("unexpected message type {other:#x}: {r:?}"),
+        };
+        assert_eq!(period, wanted, "logMessageInterval of type {t:#x}: {r:?}");
+        if t == 0xC {
+            for tlv in f(7).split(',').filter(|x| !x.is_empty()) {
+                assert!(
+                    matches!(num(tlv), Some(4..=7)),
+                    "Signaling TLV {tlv}: {r:?}"
+                );
+            }
+        }
+        *by_type.entry(t).or_default() += 1;
+    }
+    format!(
+        "tshark: {} datagrams, 0 malformed, all domain 44 unicast, by type {by_type:?}",
+        rows.len()
+    )
 }

@@ -1265,10 +1265,15 @@ impl Daemon {
                     // unless the port serves unicast only.
                     let requester = statime::wire::PortIdentity::from_bytes(id);
                     match server.delay_resp_to(requester, now) {
-                        Some(a) => {
+                        Some((a, log_interval)) => {
                             to = Some(a);
+                            // flagField octet 0 bit 2 (unicastFlag) and
+                            // logMessageInterval: the granted period.
                             if let Some(flags) = buf.get_mut(6) {
                                 *flags |= 0x04;
+                            }
+                            if let Some(period) = buf.get_mut(33) {
+                                *period = log_interval.to_ne_bytes()[0];
                             }
                         }
                         None if port.inhibit_multicast => continue,

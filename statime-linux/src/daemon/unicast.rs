@@ -372,20 +372,20 @@ impl UnicastServerIo {
         }
     }
 
-    /// Where the Delay_Resp for `requester` goes: its address while its
+    /// Where the Delay_Resp for `requester` goes and its logMessageInterval
+    /// (the granted one, IEEE 1588-2019 table 42): its address while its
     /// Delay_Resp grant lives. `None` otherwise (counted).
     pub(super) fn delay_resp_to(
         &mut self,
         requester: PortIdentity,
         now: Instant,
-    ) -> Option<PeerAddress> {
+    ) -> Option<(PeerAddress, i8)> {
         let to = self.identities.get(&requester).copied();
         let granted = to
             .and_then(|a| self.clients.get(&a))
-            .and_then(|s| s.client.granted(Service::DelayResp, now))
-            .is_some();
-        if granted {
-            to
+            .and_then(|s| s.client.granted(Service::DelayResp, now));
+        if let (Some(a), Some(log)) = (to, granted) {
+            Some((a, log))
         } else {
             self.refused_delay_resp = self.refused_delay_resp.saturating_add(1);
             None
@@ -476,7 +476,7 @@ mod tests {
         assert_eq!((s.decisions.granted, s.decisions.denied), (4, 2));
         assert_eq!(
             s.delay_resp_to(identity(2), Instant::from_secs(3)),
-            Some(v4(2, 0))
+            Some((v4(2, 0), 0))
         );
         assert_eq!(s.delay_resp_to(identity(3), Instant::from_secs(3)), None);
         assert_eq!(s.refused_delay_resp, 1);

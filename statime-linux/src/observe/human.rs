@@ -439,8 +439,10 @@ mod tests {
         // writes none.
         let json = serde_json::to_string(&PortView::default()).expect("json");
         assert!(!json.contains("unicast"), "{json}");
-        let mut p = PortView::default();
-        p.unicast = Some(server);
+        let p = PortView {
+            unicast: Some(server),
+            ..PortView::default()
+        };
         let back: PortView =
             serde_json::from_str(&serde_json::to_string(&p).expect("json")).expect("parse");
         assert_eq!(back, p);

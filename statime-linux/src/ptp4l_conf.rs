@@ -6,7 +6,8 @@
 //! grouped in sections; `[global]` holds the clock options and the port
 //! defaults, every other `[NAME]` section is a port on interface NAME whose
 //! options override the global ones, and `[unicast_master_table]` sections
-//! list unicast masters. Lines whose first non-blank character is `#` are
+//! list unicast masters (a port's `unicast_master_table N` selects the one
+//! with `table_id N`; it becomes the port's `unicast-master-table`). Lines whose first non-blank character is `#` are
 //! comments. Integers are read as C's `strtol` with base 0 does (`0x1F`,
 //! `017`, `15`).
 //!
@@ -27,6 +28,7 @@
 mod clock;
 mod out;
 mod port;
+mod unicast;
 mod values;
 
 use std::collections::BTreeMap;
@@ -413,10 +415,10 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
             },
         );
     }
-    slave_only_effects(&mut out, &clock, &global);
 
     // The ports: [global] port options overridden by the port's section.
     let ports = conf.ports();
+    let unicast_tables = unicast::tables(conf).map_err(|(line, m)| at(line)(m))?;
     let mut tables: Vec<(Option<String>, Vec<Entry>)> = Vec::new();
     let mut sdo: Option<(i64, Src<'_>)> = None;
     let port_list: Vec<(Option<String>, BTreeMap<&str, Src<'_>>)> = if ports.is_empty() {
@@ -432,6 +434,37 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
             })
             .collect()
     };
+    // statime is a unicast client only, and a unicast client port needs a
+    // slave-only clock.
+    if !clock.slave_only
+        && port_list
+            .iter()
+            .any(|(_, s)| unicast::is_client(&unicast_tables, s, clock.transparent))
+    {
+        clock.slave_only = true;
+        set(
+            &mut out.top,
+            Entry {
+                line: 0,
+                key: "slave-only",
+                value: boolean(true),
+                comment: "a unicast client (unicast_master_table) must be slave-only".into(),
+            },
+        );
+        out.remarks.push(Remark {
+            fate: Fate::Note,
+            section: None,
+            option: String::new(),
+            value: String::new(),
+            line: 0,
+            reason: "a port has a unicast master table (unicast_master_table) and the clock \
+                     is not slaveOnly/clientOnly: statime serves no unicast clients and needs \
+                     slave-only = true on a unicast client, so the converted file sets it (the \
+                     clock never becomes master, on any port)"
+                .into(),
+        });
+    }
+    slave_only_effects(&mut out, &clock, &global);
     for (name, sources) in &port_list {
         let mut entries = Vec::new();
         if let Some(n) = name {
@@ -449,8 +482,15 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
                 comment: "set the interface".into(),
             });
         }
-        port_options(&mut out, &clock, sources, &mut entries, &mut sdo)
-            .map_err(|(line, m)| at(line)(m))?;
+        port_options(
+            &mut out,
+            &clock,
+            &unicast_tables,
+            sources,
+            &mut entries,
+            &mut sdo,
+        )
+        .map_err(|(line, m)| at(line)(m))?;
         tables.push((name.clone(), entries));
     }
     if let Some((v, src)) = sdo
@@ -492,22 +532,13 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
         }
     }
 
-    // Unicast master tables: every entry is dropped.
-    for sec in &conf.sections {
-        if sec.kind != SectionKind::UnicastMasterTable {
-            continue;
-        }
-        for s in &sec.settings {
-            out.drop(
-                Src {
-                    setting: s,
-                    section: Some("unicast_master_table"),
-                },
-                "unicast discovery tables need unicast negotiation, which statime does not \
-                 implement",
-            );
-        }
-    }
+    // Unicast master tables no port uses.
+    let used: Vec<i64> = port_list
+        .iter()
+        .filter_map(|(_, s)| s.get("unicast_master_table"))
+        .filter_map(|src| c_int(&src.setting.value))
+        .collect();
+    unicast::unused_tables(&mut out, &unicast_tables, &used);
 
     if ports.is_empty() {
         out.remarks.push(Remark {

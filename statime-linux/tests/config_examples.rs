@@ -78,6 +78,20 @@ fn the_examples_are_what_their_names_say() {
 
     let slave = load("slave-udp4.toml");
     assert!(slave.slave_only);
+
+    // G.8275.2: a slave-only telecom clock asking two unicast masters.
+    let telecom = load("g8275-2.toml");
+    assert!(telecom.slave_only);
+    assert_eq!(telecom.domain, 44);
+    assert_eq!(
+        telecom.dataset_comparison,
+        statime_linux::config::DatasetComparisonName::Telecom
+    );
+    let p = &telecom.ports[0];
+    assert_eq!(p.transport, statime_linux::config::Transport::UdpIpv4);
+    assert_eq!(p.timestamping, Timestamping::Hardware);
+    assert_eq!(p.unicast_masters().len(), 2);
+    assert_eq!((p.sync_interval, p.delay_interval), (-4, -4));
 }
 
 fn man_page() -> String {

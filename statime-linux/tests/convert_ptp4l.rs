@@ -8,7 +8,9 @@
 //! - values ptp4l itself refuses are errors naming the file and line;
 //! - every example configuration Debian's linuxptp ships converts to a file
 //!   our validation accepts, with the expected list of dropped options for
-//!   gPTP.cfg, G.8275.1.cfg and UNICAST-SLAVE.cfg;
+//!   gPTP.cfg, G.8275.1.cfg, G.8275.2.cfg and UNICAST-SLAVE.cfg;
+//! - `[unicast_master_table]` sections become the `unicast-master-table`
+//!   of the ports that name them, case by case;
 //! - the `statime-ctl convert` binary end to end (stdout, stderr, --output,
 //!   exit status).
 
@@ -484,11 +486,11 @@ fn remark_format() {
         text.starts_with("not carried over: hybrid_e2e = 1 (unicast Delay_Req"),
         "{text}"
     );
-    let conv = convert_str("[global]\n[eth1]\nunicast_master_table 2\n", "t.cfg").expect("ok");
+    let conv = convert_str("[global]\n[eth1]\nunicast_listen 1\n", "t.cfg").expect("ok");
     assert_eq!(
         conv.remarks[0].to_string(),
-        "not carried over: [eth1] unicast_master_table = 2 (unicast negotiation is not \
-         implemented)"
+        "not carried over: [eth1] unicast_listen = 1 (serving unicast clients is not \
+         implemented; statime is a unicast client only, with unicast_master_table)"
     );
 }
 
@@ -550,6 +552,47 @@ const ERRORS: &[(&str, usize, &str)] = &[
         2,
         "clockIdentity: invalid clock identity",
     ),
+    // Unicast master tables, as ptp4l's config_read and port start see them.
+    (
+        "[global]\nunicast_master_table 2\n[eth0]\n",
+        2,
+        "unicast_master_table: no [unicast_master_table] section has table_id 2",
+    ),
+    (
+        "[unicast_master_table]\nUDPv4 192.0.2.1\n",
+        2,
+        "UDPv4: missing table_id",
+    ),
+    (
+        "[unicast_master_table]\ntable_id 0\n",
+        2,
+        "table_id: 0 is out of ptp4l's range 1..=2147483647",
+    ),
+    (
+        "[unicast_master_table]\ntable_id 1\n[unicast_master_table]\ntable_id 1\n",
+        4,
+        "table_id: 1 is already taken (line 2)",
+    ),
+    (
+        "[unicast_master_table]\ntable_id 1\nUDPv4 192.0.2.300\n",
+        3,
+        "UDPv4: \"192.0.2.300\" is not an IPv4 address",
+    ),
+    (
+        "[unicast_master_table]\ntable_id 1\nL2 00:11:22\n",
+        3,
+        "L2: \"00:11:22\" is not a MAC (aa:bb:cc:dd:ee:ff) address",
+    ),
+    (
+        "[unicast_master_table]\ntable_id 1\nlogQueryInterval 200\n",
+        3,
+        "logQueryInterval: 200 is out of ptp4l's range -128..=127",
+    ),
+    (
+        "[global]\nunicast_req_duration 5\n",
+        2,
+        "unicast_req_duration: 5 is out of ptp4l's range 10..=2147483647",
+    ),
 ];
 
 #[test]
@@ -606,12 +649,18 @@ fn convert_with_port(path: &Path) -> (Conversion, Config) {
     assert!(conv.ports >= 1);
     let config = Config::from_toml(&conv.toml, &origin)
         .unwrap_or_else(|e| panic!("{origin}: {e}\n{}", conv.toml));
-    assert!(
-        config.warnings().is_empty(),
-        "{origin}: {:?}\n{}",
-        config.warnings(),
-        conv.toml
-    );
+    // One warning is expected: a clock the converter made slave-only for
+    // its unicast client ports (UNICAST-SLAVE.cfg has two) serves time on
+    // none of its ports, which statime points out.
+    let forced = conv
+        .of(Fate::Note)
+        .any(|n| n.reason.contains("needs slave-only = true"));
+    let warnings: Vec<_> = config
+        .warnings()
+        .into_iter()
+        .filter(|w| !(forced && w.to_string().contains("is not a boundary clock")))
+        .collect();
+    assert!(warnings.is_empty(), "{origin}: {warnings:?}\n{}", conv.toml);
     (conv, config)
 }
 
@@ -773,43 +822,363 @@ fn g8275_1_cfg() {
 
 #[test]
 fn unicast_slave_cfg() {
-    use Fate::NotCarried;
+    use Fate::{NotCarried, Note};
     let Some((conv, c)) = debian("UNICAST-SLAVE.cfg") else {
         return;
     };
+    // Tables 1 and 2 are carried over; table 3 (P2P, peer_address) is used
+    // by no port.
     let table = Some("unicast_master_table");
     assert_eq!(
         remark_set(&conv),
         set_of(&[
-            (NotCarried, None, "unicast_req_duration"),
             (NotCarried, table, "table_id"),
             (NotCarried, table, "logQueryInterval"),
-            (NotCarried, table, "UDPv4"),
-            (NotCarried, table, "L2"),
             (NotCarried, table, "peer_address"),
-            (NotCarried, Some("eth0"), "unicast_master_table"),
-            (NotCarried, Some("eth1"), "unicast_master_table"),
+            (NotCarried, table, "UDPv4"),
         ]),
         "{}",
         conv.toml
     );
-    // Every table entry is named: 3 tables, 12 lines.
-    assert_eq!(
+    let unused: Vec<usize> = conv
+        .remarks
+        .iter()
+        .filter(|r| r.section.as_deref() == table)
+        .map(|r| r.line)
+        .collect();
+    let source = read(&PathBuf::from(DEBIAN_CONFIGS).join("UNICAST-SLAVE.cfg"));
+    let lines: Vec<&str> = source.lines().collect();
+    let table_3 = lines
+        .iter()
+        .position(|l| l.starts_with("table_id") && l.ends_with('3'))
+        .expect("table 3")
+        + 1;
+    assert_eq!(unused, [table_3, table_3 + 1, table_3 + 2, table_3 + 3]);
+    // No slaveOnly in the file: the converter makes the clock slave-only.
+    assert!(c.slave_only);
+    assert_eq!(conv.of(Note).count(), 1, "{:?}", conv.remarks);
+    assert!(
+        conv.of(Note)
+            .any(|n| n.reason.contains("needs slave-only = true")),
+        "{:?}",
         conv.remarks
-            .iter()
-            .filter(|r| r.section.as_deref() == table)
-            .count(),
-        12
     );
     let ports: Vec<_> = c
         .ports
         .iter()
-        .map(|p| (p.interface.as_str(), p.transport))
+        .map(|p| {
+            (
+                p.interface.as_str(),
+                p.transport,
+                p.unicast_master_table.clone(),
+                p.unicast_query_interval,
+                p.unicast_request_duration,
+            )
+        })
         .collect();
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     assert_eq!(
         ports,
-        [("eth0", Transport::UdpIpv4), ("eth1", Transport::Ethernet)]
+        [
+            (
+                "eth0",
+                Transport::UdpIpv4,
+                strings(&["192.168.1.11", "192.168.2.22", "192.168.3.33"]),
+                2,
+                60
+            ),
+            (
+                "eth1",
+                Transport::Ethernet,
+                strings(&["00:11:22:33:44:55"]),
+                2,
+                60
+            )
+        ]
     );
+    // Each key names where it came from.
+    assert!(
+        conv.toml
+            .contains("# [unicast_master_table] logQueryInterval 2 (line"),
+        "{}",
+        conv.toml
+    );
+    assert!(
+        conv.toml.contains("# [eth0] unicast_master_table 1 (line"),
+        "{}",
+        conv.toml
+    );
+}
+
+#[test]
+fn g8275_2_cfg() {
+    use Fate::NotCarried;
+    let Some((conv, c)) = debian("G.8275.2.cfg") else {
+        return;
+    };
+    // As shipped, the table is commented out: a multicast port, and the
+    // unicast options have nothing to act on.
+    assert_eq!(
+        remark_set(&conv),
+        set_of(&[
+            (NotCarried, None, "hybrid_e2e"),
+            (NotCarried, None, "inhibit_multicast_service"),
+            (NotCarried, None, "unicast_listen"),
+            (NotCarried, None, "unicast_req_duration"),
+        ]),
+        "{}",
+        conv.toml
+    );
+    assert!(!c.slave_only);
+    assert!(c.ports[0].unicast_master_table.is_empty());
+    assert_eq!(
+        c.dataset_comparison,
+        statime_linux::config::DatasetComparisonName::Telecom
+    );
+
+    // Customised for slave operation as its comment says: the table and
+    // the [eth0] section uncommented.
+    let path = PathBuf::from(DEBIAN_CONFIGS).join("G.8275.2.cfg");
+    let text: String = read(&path)
+        .lines()
+        .map(|l| {
+            let t = l.trim_start_matches('#');
+            if t.starts_with('[')
+                || [
+                    "table_id",
+                    "logQueryInterval",
+                    "UDPv4",
+                    "unicast_master_table",
+                ]
+                .iter()
+                .any(|k| t.starts_with(k))
+            {
+                format!("{t}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert!(text.contains("\n[eth0]\n"), "{text}");
+    let conv = convert_str(&text, "G.8275.2-slave.cfg").expect("converts");
+    let c =
+        Config::from_toml(&conv.toml, "out.toml").unwrap_or_else(|e| panic!("{e}\n{}", conv.toml));
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    // A unicast client sends Delay_Req to its master by unicast and serves
+    // nothing by multicast: hybrid_e2e and inhibit_multicast_service are
+    // what it does anyway; serving clients (unicast_listen) is not done.
+    assert_eq!(
+        remark_set(&conv),
+        set_of(&[(NotCarried, None, "unicast_listen")]),
+        "{}",
+        conv.toml
+    );
+    assert!(
+        c.slave_only,
+        "masterOnly 0 and no slaveOnly: set for the client"
+    );
+    let p = &c.ports[0];
+    assert_eq!(p.interface, "eth0");
+    assert_eq!(p.unicast_master_table, ["192.168.1.11"]);
+    assert_eq!(
+        (p.unicast_query_interval, p.unicast_request_duration),
+        (2, 60)
+    );
+    assert_eq!(p.announce_interval, 0);
+    // With the profile added, the same file is a valid G.8275.2 slave
+    // except for the domain ptp4l's file leaves at 0.
+    let with_profile = format!("profile = \"g.8275.2\"\ndomain = 44\n{}", conv.toml);
+    let g = Config::from_toml(&with_profile, "g.toml")
+        .unwrap_or_else(|e| panic!("{e}\n{with_profile}"));
+    assert_eq!(g.ports[0].sync_interval, -4);
+}
+
+/// ptp4l text -> what the first port's unicast keys become (table,
+/// query interval, request duration) and the remarks expected, as
+/// (fate, option).
+type UnicastCase = (
+    &'static str,
+    &'static [&'static str],
+    i8,
+    u32,
+    &'static [(Fate, &'static str)],
+);
+
+const UNICAST: &[UnicastCase] = &[
+    // The section the port's table_id names; ptp4l's default duration
+    // (3600 s, statime's is 300) is written.
+    (
+        "[global]\nslaveOnly 1\n[unicast_master_table]\ntable_id 7\nUDPv4 192.0.2.1\n\
+         UDPv4 192.0.2.2\n[eth0]\nunicast_master_table 7\n",
+        &["192.0.2.1", "192.0.2.2"],
+        0,
+        3600,
+        &[],
+    ),
+    // Per-port duration over the global one; query interval clamped.
+    (
+        "[global]\nslaveOnly 1\nunicast_req_duration 60\n[unicast_master_table]\ntable_id 1\n\
+         logQueryInterval 9\nUDPv4 192.0.2.1\n[eth0]\nunicast_master_table 1\n\
+         unicast_req_duration 120\n",
+        &["192.0.2.1"],
+        6,
+        120,
+        &[(Fate::Approximated, "logQueryInterval")],
+    ),
+    // Durations beyond statime's 86400 s.
+    (
+        "[global]\nslaveOnly 1\nunicast_master_table 1\nunicast_req_duration 100000\n\
+         [unicast_master_table]\ntable_id 1\nUDPv4 192.0.2.1\n[eth0]\n",
+        &["192.0.2.1"],
+        0,
+        86400,
+        &[(Fate::Approximated, "unicast_req_duration")],
+    ),
+    // IPv6 and L2 masters on a UDPv6 port: the L2 one is named; so are a
+    // multicast address, a duplicate and a transport statime lacks.
+    (
+        "[global]\nslaveOnly 1\nnetwork_transport UDPv6\n[unicast_master_table]\ntable_id 1\n\
+         UDPv6 2001:db8::1\nL2 00:11:22:33:44:55\nUDPv6 ff0e::181\nUDPv6 2001:db8::1\n\
+         UDS /run/ptp\n[eth0]\nunicast_master_table 1\n",
+        &["2001:db8::1"],
+        0,
+        3600,
+        &[
+            (Fate::NotCarried, "L2"),
+            (Fate::NotCarried, "UDPv6"),
+            (Fate::NotCarried, "UDS"),
+        ],
+    ),
+    // More than statime's 8 masters.
+    (
+        "[global]\nslaveOnly 1\n[unicast_master_table]\ntable_id 1\nUDPv4 192.0.2.1\n\
+         UDPv4 192.0.2.2\nUDPv4 192.0.2.3\nUDPv4 192.0.2.4\nUDPv4 192.0.2.5\nUDPv4 192.0.2.6\n\
+         UDPv4 192.0.2.7\nUDPv4 192.0.2.8\nUDPv4 192.0.2.9\n[eth0]\nunicast_master_table 1\n",
+        &[
+            "192.0.2.1",
+            "192.0.2.2",
+            "192.0.2.3",
+            "192.0.2.4",
+            "192.0.2.5",
+            "192.0.2.6",
+            "192.0.2.7",
+            "192.0.2.8",
+        ],
+        0,
+        3600,
+        &[(Fate::NotCarried, "UDPv4")],
+    ),
+    // A table with no master of the port's transport: a multicast port.
+    (
+        "[global]\nslaveOnly 1\n[unicast_master_table]\ntable_id 1\nL2 00:11:22:33:44:55\n\
+         [eth0]\nunicast_master_table 1\n",
+        &[],
+        0,
+        300,
+        &[
+            (Fate::NotCarried, "L2"),
+            (Fate::NotCarried, "unicast_master_table"),
+        ],
+    ),
+    // P2P unicast (peer_address) is not supported: the table stays out.
+    (
+        "[global]\nslaveOnly 1\ndelay_mechanism P2P\n[unicast_master_table]\ntable_id 1\n\
+         peer_address 192.0.2.1\nUDPv4 192.0.2.1\n[eth0]\nunicast_master_table 1\n",
+        &[],
+        0,
+        300,
+        &[(Fate::NotCarried, "unicast_master_table")],
+    ),
+    // A duration without a table has no effect, in ptp4l either; a table
+    // no port uses is named line by line.
+    (
+        "[global]\nunicast_req_duration 60\n[unicast_master_table]\ntable_id 1\n\
+         logQueryInterval 1\nUDPv4 192.0.2.1\n[eth0]\n",
+        &[],
+        0,
+        300,
+        &[
+            (Fate::NotCarried, "unicast_req_duration"),
+            (Fate::NotCarried, "table_id"),
+            (Fate::NotCarried, "logQueryInterval"),
+            (Fate::NotCarried, "UDPv4"),
+        ],
+    ),
+    // unicast_master_table 0 is ptp4l's "none"; ptp4l's default duration
+    // is silent.
+    (
+        "[global]\nunicast_master_table 0\nunicast_req_duration 3600\n[eth0]\n",
+        &[],
+        0,
+        300,
+        &[],
+    ),
+    // A transparent clock negotiates nothing.
+    (
+        "[global]\nclock_type E2E_TC\n[unicast_master_table]\ntable_id 1\nUDPv4 192.0.2.1\n\
+         [eth0]\nunicast_master_table 1\n",
+        &[],
+        0,
+        300,
+        &[(Fate::NotCarried, "unicast_master_table")],
+    ),
+];
+
+#[test]
+fn unicast_master_tables_carry_over() {
+    for (text, masters, query, duration, expected) in UNICAST {
+        let conv = convert_str(text, "u.cfg").unwrap_or_else(|e| panic!("{text}: {e}"));
+        let c = Config::from_toml(&conv.toml, "out.toml")
+            .unwrap_or_else(|e| panic!("{text}: {e}\n{}", conv.toml));
+        assert!(
+            c.warnings().is_empty(),
+            "{text}: {:?}\n{}",
+            c.warnings(),
+            conv.toml
+        );
+        let p = &c.ports[0];
+        assert_eq!(p.unicast_master_table, *masters, "{text}\n{}", conv.toml);
+        assert_eq!(
+            (p.unicast_query_interval, p.unicast_request_duration),
+            (*query, *duration),
+            "{text}\n{}",
+            conv.toml
+        );
+        let got: BTreeSet<(Fate, String)> = conv
+            .remarks
+            .iter()
+            .filter(|r| r.fate != Fate::Note)
+            .map(|r| (r.fate, r.option.clone()))
+            .collect();
+        let want: BTreeSet<(Fate, String)> = expected
+            .iter()
+            .map(|(f, o)| (*f, (*o).to_owned()))
+            .collect();
+        assert_eq!(got, want, "{text}\n{}", conv.toml);
+    }
+}
+
+#[test]
+fn a_unicast_client_is_made_slave_only() {
+    let text = "[global]\nclockClass 248\n[unicast_master_table]\ntable_id 1\nUDPv4 192.0.2.1\n\
+                [eth0]\nunicast_master_table 1\n";
+    let conv = convert_str(text, "u.cfg").expect("converts");
+    let c = Config::from_toml(&conv.toml, "out.toml").expect("valid");
+    assert!(c.slave_only);
+    assert!(
+        conv.toml.lines().any(|l| l.starts_with("slave-only = true")
+            && l.contains("# a unicast client (unicast_master_table) must be slave-only")),
+        "{}",
+        conv.toml
+    );
+    let notes: Vec<_> = conv.of(Fate::Note).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    // Said once; not at all when the file is slave-only already.
+    let conv = convert_str(&format!("[global]\nslaveOnly 1\n{}", &text[9..]), "u.cfg").unwrap();
+    assert_eq!(conv.of(Fate::Note).count(), 0, "{:?}", conv.remarks);
+    // Without a table, masters stay possible.
+    let conv = convert_str("[global]\nunicast_listen 1\n[eth0]\n", "u.cfg").unwrap();
+    assert!(!conv.toml.contains("slave-only"), "{}", conv.toml);
 }
 
 // ---------------------------------------------------------------------
@@ -873,6 +1242,31 @@ fn cli_writes_toml_to_stdout_and_remarks_to_stderr() {
     let v = ctl(&["validate", &dest_name]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v.stderr));
     assert_eq!(text(&v.stdout), format!("{dest_name}: ok\n"));
+}
+
+#[test]
+fn cli_converts_unicast_slave_cfg_to_a_file_validate_accepts() {
+    let Some(files) = debian_configs() else {
+        return;
+    };
+    let path = files
+        .iter()
+        .find(|p| p.ends_with("UNICAST-SLAVE.cfg"))
+        .expect("shipped");
+    let dest = temp("unicast-slave.toml");
+    let dest_name = dest.display().to_string();
+    let out = ctl(&["convert", &path.display().to_string(), "-o", &dest_name]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Valid; the one warning is that a slave-only clock (the converter
+    // made it one for its unicast client ports) serves time on neither.
+    let v = ctl(&["validate", &dest_name]);
+    let said = format!("{}{}", text(&v.stdout), text(&v.stderr));
+    assert_eq!(v.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(&format!("{dest_name}: ok (1 warning(s))")),
+        "{said}"
+    );
+    assert!(said.contains("is not a boundary clock"), "{said}");
 }
 
 #[test]
@@ -944,7 +1338,14 @@ fn migration_table_matches_the_converter() {
     for line in text.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split(" | ").collect();
         let ptp4l = code_spans(cells[0]);
-        let option = ptp4l[0].split_whitespace().next().expect("option");
+        // The option a row is about: its first span, or for a row that
+        // spells out a [unicast_master_table] section, the first line of
+        // the section after table_id.
+        let option = ptp4l
+            .iter()
+            .filter_map(|s| s.split_whitespace().next())
+            .find(|o| !o.starts_with('[') && *o != "table_id")
+            .expect("option");
         let conv = convert_str(
             &format!("[global]\n{}\n[veth0]\n", ptp4l.join("\n")),
             "doc.cfg",

@@ -556,3 +556,81 @@ fn g8275_2_on_the_wire(pcap: &str, server_ip: &str) -> String {
         rows.len()
     )
 }
+
+/// A server that also serves the group (no `inhibit-multicast-service`):
+/// a multicast slave and a unicast client of the same port both lock; the
+/// multicast slave's Delay_Resp goes to the group, the unicast client's to
+/// it alone.
+#[test]
+fn hybrid_server_serves_the_group_and_a_unicast_client() {
+    if !environment_ready() {
+        return;
+    }
+    let lab = Lab::bridged("ucast4", 3);
+    let (srv, mc, uc) = (lab.node(0), lab.node(1), lab.node(2));
+    let srv_ip = "192.0.2.10";
+    let log = "[logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n";
+    let port = |n: &interop::lab::Node, extra: &str| {
+        format!(
+            "[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\nsync-interval = -3\n\
+             delay-interval = -3\n{extra}\n",
+            n.iface
+        )
+    };
+    let slave_clock = |offset: &str| {
+        format!(
+            "[clock]\nkind = \"virtual\"\ninitial-offset = \"{offset}\"\nfrequency-error = 25.0\n"
+        )
+    };
+    let server = format!(
+        "priority1 = 100\n\n{}\n[clock]\nkind = \"virtual\"\n\n{log}summary-interval = 4\n",
+        port(srv, "unicast-listen = true")
+    );
+    let multicast = format!(
+        "slave-only = true\n\n{}\n{}\n{log}summary-interval = 0\n",
+        port(mc, ""),
+        slave_clock("+1ms")
+    );
+    let unicast = format!(
+        "slave-only = true\n\n{}\n{}\n{log}summary-interval = 0\n",
+        port(uc, &format!("unicast-master-table = [\"{srv_ip}\"]")),
+        slave_clock("-1ms")
+    );
+    let mut s = procs::statime(&lab, srv, "server", &server, "40s");
+    let mut m = procs::statime(&lab, mc, "multicast", &multicast, "35s");
+    let mut u = procs::statime(&lab, uc, "unicast", &unicast, "35s");
+    let _ = m.wait(Duration::from_secs(60));
+    let _ = u.wait(Duration::from_secs(30));
+    let _ = s.wait(Duration::from_secs(30));
+    let (mlog, ulog, slog) = (m.log(), u.log(), s.log());
+    let ctx = || {
+        format!(
+            "\nmulticast:\n{}\nunicast:\n{}\nserver:\n{}",
+            procs::tail(&mlog, 15),
+            procs::tail(&ulog, 15),
+            procs::tail(&slog, 10)
+        )
+    };
+    let mut line = Vec::new();
+    for (name, log) in [("multicast", &mlog), ("unicast", &ulog)] {
+        let r = logs::run_summary(log).unwrap_or_else(|| panic!("{name}: no summary{}", ctx()));
+        assert!(r.locked_after.is_some(), "{name} never locked{}", ctx());
+        assert!(r.rms < 20_000.0, "{name}: rms {} ns{}", r.rms, ctx());
+        line.push(format!(
+            "{name} slave locked after {:.1} s rms {:.0} ns",
+            r.locked_after.unwrap_or(0.0),
+            r.rms
+        ));
+    }
+    // The unicast client drops the server's multicast stream (it measures
+    // from its negotiated one only).
+    assert!(
+        slog.contains("unicast clients 1, requests granted 3 denied 0"),
+        "server summary{}",
+        ctx()
+    );
+    figures(&format!(
+        "unicast: hybrid server (group and negotiated unicast on one port): {}",
+        line.join("; ")
+    ));
+}

@@ -146,6 +146,8 @@ pub(super) struct Clock {
     pub(super) telecom: bool,
     pub(super) one_step: bool,
     pub(super) slave_only: bool,
+    /// `clock_type P2P_TC` or `E2E_TC`.
+    pub(super) transparent: bool,
     /// ptp4l's `summary_interval` (default 0).
     pub(super) summary_interval: i64,
 }
@@ -418,6 +420,7 @@ pub(super) fn clock_option<'a>(
         "clock_type" => {
             let names = ["OC", "BC", "P2P_TC", "E2E_TC"];
             let i = choice(src, &names)?;
+            clock.transparent = i >= 2;
             if i >= 2 {
                 let name = names.get(i).copied().unwrap_or("E2E_TC");
                 set(

@@ -6,6 +6,7 @@ use crate::config::ConfigDuration;
 
 use super::clock::{CLOCK_OPTIONS, Clock, default_only, local_priority};
 use super::out::{Entry, Out, Src, boolean, duration, entry, quote, set};
+use super::unicast::{Table, blocker, port_unicast};
 use super::values::{c_int, choice, flag, int_in};
 
 /// The options of one port (or of the commented placeholder when
@@ -17,6 +18,7 @@ use super::values::{c_int, choice, flag, int_in};
 pub(super) fn port_options<'a>(
     out: &mut Out,
     clock: &Clock,
+    tables: &[Table<'a>],
     sources: &BTreeMap<&'a str, Src<'a>>,
     entries: &mut Vec<Entry>,
     sdo: &mut Option<(i64, Src<'a>)>,
@@ -56,6 +58,23 @@ pub(super) fn port_options<'a>(
             _ => out.drop(*src, "statime supports E2E and P2P; the port stays E2E"),
         }
     }
+    // The unicast master table first: other options depend on it.
+    let transport_kind = [
+        crate::config::Transport::UdpIpv4,
+        crate::config::Transport::UdpIpv6,
+        crate::config::Transport::Ethernet,
+    ]
+    .get(transport)
+    .copied()
+    .unwrap_or(crate::config::Transport::UdpIpv4);
+    let client = port_unicast(
+        out,
+        tables,
+        sources,
+        transport_kind,
+        blocker(p2p, clock.transparent),
+        entries,
+    )?;
     for (name, &src) in sources {
         let e = wrap(src);
         let v = src.setting.value.as_str();
@@ -318,15 +337,22 @@ pub(super) fn port_options<'a>(
                 )
                 .map_err(e)?;
             }
-            "unicast_master_table" => {
-                default_only(out, src, "0", "unicast negotiation is not implemented").map_err(e)?;
-            }
+            // Converted by port_unicast above.
+            "unicast_master_table" | "unicast_req_duration" => {}
             "unicast_listen" => {
-                default_only(out, src, "0", "unicast negotiation is not implemented").map_err(e)?;
+                default_only(
+                    out,
+                    src,
+                    "0",
+                    "serving unicast clients is not implemented; statime is a unicast client \
+                     only, with unicast_master_table",
+                )
+                .map_err(e)?;
             }
-            "unicast_req_duration" => {
-                default_only(out, src, "3600", "unicast negotiation is not implemented")
-                    .map_err(e)?;
+            // A unicast client sends its Delay_Req to its master by unicast
+            // anyway.
+            "hybrid_e2e" if client => {
+                flag(src).map_err(e)?;
             }
             "hybrid_e2e" => default_only(
                 out,
@@ -336,6 +362,10 @@ pub(super) fn port_options<'a>(
                  multicast",
             )
             .map_err(e)?,
+            // A slave-only unicast client serves nothing by multicast.
+            "inhibit_multicast_service" if client => {
+                flag(src).map_err(e)?;
+            }
             "inhibit_multicast_service" => {
                 default_only(out, src, "0", "statime's service is multicast").map_err(e)?;
             }

@@ -344,10 +344,8 @@ fn port_sections_override_global_port_options() {
 /// remark at all).
 const REMARKS: &[(&str, Option<(Fate, &str)>)] = &[
     ("hybrid_e2e 1", Some((Fate::NotCarried, "hybrid_e2e"))),
-    (
-        "unicast_listen 1",
-        Some((Fate::NotCarried, "unicast_listen")),
-    ),
+    ("unicast_listen 1", None),
+    ("inhibit_multicast_service 0", None),
     ("dscp_event 46", Some((Fate::NotCarried, "dscp_event"))),
     ("dscp_event 0", None),
     ("BMCA noop", Some((Fate::NotCarried, "BMCA"))),
@@ -486,11 +484,10 @@ fn remark_format() {
         text.starts_with("not carried over: hybrid_e2e = 1 (unicast Delay_Req"),
         "{text}"
     );
-    let conv = convert_str("[global]\n[eth1]\nunicast_listen 1\n", "t.cfg").expect("ok");
+    let conv = convert_str("[global]\n[eth1]\nnet_sync_monitor 1\n", "t.cfg").expect("ok");
     assert_eq!(
         conv.remarks[0].to_string(),
-        "not carried over: [eth1] unicast_listen = 1 (serving unicast clients is not \
-         implemented; statime is a unicast client only, with unicast_master_table)"
+        "not carried over: [eth1] net_sync_monitor = 1 (NetSync Monitor is not implemented)"
     );
 }
 
@@ -916,14 +913,12 @@ fn g8275_2_cfg() {
     let Some((conv, c)) = debian("G.8275.2.cfg") else {
         return;
     };
-    // As shipped, the table is commented out: a multicast port, and the
-    // unicast options have nothing to act on.
+    // As shipped, the table is commented out: a unicast server
+    // (unicast_listen, inhibit_multicast_service) in the telecom comparison.
     assert_eq!(
         remark_set(&conv),
         set_of(&[
             (NotCarried, None, "hybrid_e2e"),
-            (NotCarried, None, "inhibit_multicast_service"),
-            (NotCarried, None, "unicast_listen"),
             (NotCarried, None, "unicast_req_duration"),
         ]),
         "{}",
@@ -931,6 +926,7 @@ fn g8275_2_cfg() {
     );
     assert!(!c.slave_only);
     assert!(c.ports[0].unicast_master_table.is_empty());
+    assert!(c.ports[0].unicast_listen && c.ports[0].inhibit_multicast_service);
     assert_eq!(
         c.dataset_comparison,
         statime_linux::config::DatasetComparisonName::Telecom

@@ -115,8 +115,9 @@ impl Config {
         config.follow_up_info = self.follow_up_info;
         config.path_trace = self.path_trace;
         config.power_profile = self.power_profile.tlv();
-        config.unicast = !p.unicast_master_table.is_empty() || p.inhibit_multicast_service;
-        config.multicast_service = !p.inhibit_multicast_service;
+        let unicast_only = p.unicast_listen && p.inhibit_multicast_service;
+        config.unicast = !p.unicast_master_table.is_empty() || unicast_only;
+        config.multicast_service = !unicast_only;
         config
     }
 

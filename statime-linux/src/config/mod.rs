@@ -1187,11 +1187,6 @@ mod tests {
             ),
             (
                 "",
-                "inhibit-multicast-service = true",
-                "port[0].inhibit-multicast-service: without unicast-listen the port would serve nobody",
-            ),
-            (
-                "",
                 "unicast-listen = true\nunicast-max-clients = 0",
                 "port[0].unicast-max-clients: must be 1 to 10000000, not 0",
             ),

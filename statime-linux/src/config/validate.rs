@@ -146,8 +146,8 @@ pub(crate) const MAX_UNICAST_MASTERS: usize = 8;
 
 /// A unicast client port (`unicast-master-table`): unicast addresses of
 /// its transport, no duplicates, at most [`MAX_UNICAST_MASTERS`]; E2E; a
-/// slave-only ordinary clock of one domain (serving unicast clients is not
-/// built yet).
+/// slave-only ordinary clock of one domain (a server port has
+/// `unicast-listen` instead).
 fn unicast_keys(c: &mut Checker<'_>) {
     let cfg = c.config;
     for (i, p) in cfg.ports.iter().enumerate() {
@@ -164,10 +164,7 @@ fn unicast_keys(c: &mut Checker<'_>) {
                 }
             }
             if p.inhibit_multicast_service {
-                c.error(
-                    &k("inhibit-multicast-service"),
-                    "without unicast-listen the port would serve nobody",
-                );
+                c.unused(&k("inhibit-multicast-service"), "without unicast-listen");
             }
         }
         if p.unicast_master_table.is_empty() {
@@ -203,8 +200,8 @@ fn unicast_keys(c: &mut Checker<'_>) {
         if !cfg.slave_only {
             c.error(
                 &key,
-                "a unicast client port needs slave-only = true (this daemon does not serve \
-                 unicast clients yet)",
+                "a unicast client port needs slave-only = true (a port that serves unicast \
+                 clients has unicast-listen instead)",
             );
         }
         if p.delay_mechanism != DelayMechanism::E2e {

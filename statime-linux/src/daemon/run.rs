@@ -667,6 +667,9 @@ impl Daemon {
                 {
                     deadline = deadline.min(t);
                 }
+                if let Some(t) = p.unicast.as_ref().and_then(|u| u.client.poll_timeout()) {
+                    deadline = deadline.min(t);
+                }
             }
             deadline = deadline
                 .min(now + Duration::from_secs(1))

@@ -339,15 +339,21 @@ pub(super) fn port_options<'a>(
             }
             // Converted by port_unicast above.
             "unicast_master_table" | "unicast_req_duration" => {}
-            "unicast_listen" => {
+            // A port is either a unicast client or a server.
+            "unicast_listen" if client => {
                 default_only(
                     out,
                     src,
                     "0",
-                    "serving unicast clients is not implemented; statime is a unicast client \
-                     only, with unicast_master_table",
+                    "the port is a unicast client (unicast_master_table); statime's port is \
+                     either a client or a server",
                 )
                 .map_err(e)?;
+            }
+            "unicast_listen" => {
+                if flag(src).map_err(e)? {
+                    entries.push(entry("unicast-listen", boolean(true), src));
+                }
             }
             // A unicast client sends its Delay_Req to its master by unicast
             // anyway.
@@ -367,7 +373,9 @@ pub(super) fn port_options<'a>(
                 flag(src).map_err(e)?;
             }
             "inhibit_multicast_service" => {
-                default_only(out, src, "0", "statime's service is multicast").map_err(e)?;
+                if flag(src).map_err(e)? {
+                    entries.push(entry("inhibit-multicast-service", boolean(true), src));
+                }
             }
             "net_sync_monitor" => {
                 default_only(out, src, "0", "NetSync Monitor is not implemented").map_err(e)?;

@@ -434,8 +434,8 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
             })
             .collect()
     };
-    // statime is a unicast client only, and a unicast client port needs a
-    // slave-only clock.
+    // A statime port is a unicast client or a unicast server, and a client
+    // port needs a slave-only clock.
     if !clock.slave_only
         && port_list
             .iter()
@@ -458,9 +458,9 @@ pub fn convert(conf: &Ptp4lConfig) -> Result<Conversion, ParseError> {
             value: String::new(),
             line: 0,
             reason: "a port has a unicast master table (unicast_master_table) and the clock \
-                     is not slaveOnly/clientOnly: statime serves no unicast clients and needs \
-                     slave-only = true on a unicast client, so the converted file sets it (the \
-                     clock never becomes master, on any port)"
+                     is not slaveOnly/clientOnly: statime needs slave-only = true on a unicast \
+                     client (a serving port has unicast-listen instead), so the converted file \
+                     sets it (the clock never becomes master, on any port)"
                 .into(),
         });
     }

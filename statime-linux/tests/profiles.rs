@@ -15,8 +15,11 @@
 //!   logAnnounceInterval in Announce, logSyncInterval in Sync and
 //!   Follow_Up, logMinDelayReqInterval in Delay_Resp, 0x7F in Delay_Req and
 //!   the Pdelay messages;
-//! - no TLV in Announce (none of these profiles asks for one; the SMPTE
-//!   synchronization metadata TLV is not sent yet);
+//! - no TLV in Announce (none of these profiles asks for one);
+//! - under `smpte-2059-2`, the grandmaster's synchronization metadata
+//!   (`[smpte-metadata]`): Management messages, actionField COMMAND, whose
+//!   SMPTE TLV tshark's own dissector reads back with the configured frame
+//!   rate, locking status, local offset and flags, about once a second;
 //! - the measured Sync rate within 20% of 2^-logSyncInterval.
 //!
 //! And the slave locks. The four labs run in parallel (about 25 s).
@@ -223,13 +226,11 @@ fn run(e: &Expect) -> String {
     let sock = |n: &str| lab.dir.join(format!("{n}.sock")).display().to_string();
     let (gm_sock, slave_sock) = (sock("gm"), sock("slave"));
     let (gm_node, slave_node) = (lab.node(0), lab.node(1));
-    let mut gm = statime(
-        &lab,
-        gm_node,
-        "gm",
-        &config(e.profile, &gm_node.iface, "priority1 = 10", "", &gm_sock),
-        "60s",
-    );
+    let mut gm_config = config(e.profile, &gm_node.iface, "priority1 = 10", "", &gm_sock);
+    if e.profile == "smpte-2059-2" {
+        gm_config.push_str(SMPTE_METADATA);
+    }
+    let mut gm = statime(&lab, gm_node, "gm", &gm_config, "60s");
     let mut slave = statime(
         &lab,
         slave_node,
@@ -313,7 +314,7 @@ fn run(e: &Expect) -> String {
             0xB => Some(e.announce),
             0x0 | 0x8 => Some(e.sync),
             0x9 => e.delay_req,
-            0x1 | 0x2 | 0x3 | 0xA => Some(0x7F),
+            0x1 | 0x2 | 0x3 | 0xA | 0xD => Some(0x7F),
             _ => None,
         };
         if let Some(want) = period {
@@ -358,16 +359,72 @@ fn run(e: &Expect) -> String {
         "{}: Sync rate {rate:.2}/s, want {want}/s",
         ctx()
     );
+    let metadata = if e.profile == "smpte-2059-2" {
+        smpte_metadata_on_the_wire(&pcap, &gm_ip)
+    } else {
+        assert!(!counts.contains_key("Management"), "{}: {counts:?}", ctx());
+        String::new()
+    };
     gm.stop();
     slave.stop();
     format!(
         "profile {}: {} PTP packets decoded by tshark, 0 malformed, domain {}, {:?}; \
-         Sync {rate:.2}/s (want {want}/s); slave locked after {:.1} s",
+         Sync {rate:.2}/s (want {want}/s); slave locked after {:.1} s{metadata}",
         e.profile,
         packets.len(),
         e.domain,
         counts,
         locked_after.as_secs_f64()
+    )
+}
+
+/// The SMPTE grandmaster's `[smpte-metadata]`: 29.97 Hz drop frame, locked,
+/// CET with the switch to CEST ahead.
+const SMPTE_METADATA: &str = "\n[smpte-metadata]\nenabled = true\nframe-rate = \"30000/1001\"\n\
+    locking-status = \"locked\"\ndrop-frame = true\ncurrent-local-offset = 3600\n\
+    jump-seconds = 3600\ntime-of-next-jump = 1774746037\ndaylight-saving-next = true\n";
+
+/// The SMPTE metadata as tshark decodes it: from the grandmaster, about
+/// once a second, with the values of [`SMPTE_METADATA`].
+fn smpte_metadata_on_the_wire(pcap: &str, gm_ip: &str) -> String {
+    let rows = tshark_fields(
+        pcap,
+        "ptp.v2.messagetype == 0xd",
+        &[
+            "ip.src",
+            "ptp.v2.mm.action",
+            "ptp.v2.oe.smpte.defaultsystemframerate.numerator",
+            "ptp.v2.oe.smpte.defaultsystemframerate.denominator",
+            "ptp.v2.oe.smpte.masterlockingstatus",
+            "ptp.v2.oe.smpte.timeaddressflags.drop",
+            "ptp.v2.oe.smpte.currentlocaloffset",
+            "ptp.v2.oe.smpte.jumpseconds",
+            "ptp.v2.oe.smpte.timeofnextjump",
+            "ptp.v2.oe.smpte.daylightsaving.next",
+        ],
+    );
+    #[allow(clippy::cast_possible_truncation, reason = "seconds of capture")]
+    let want = CAPTURE_SECONDS as usize;
+    assert!(
+        rows.len() + 3 >= want && rows.len() <= want + 2,
+        "{} SMPTE metadata messages in {CAPTURE_SECONDS} s: {rows:?}",
+        rows.len()
+    );
+    let yes = |v: &str| v == "1" || v == "True";
+    for r in &rows {
+        let f = |i: usize| r.get(i).map_or("", String::as_str);
+        assert_eq!(f(0), gm_ip, "from the grandmaster: {r:?}");
+        assert!(matches!(f(1), "3" | "0x3" | "0x03"), "COMMAND: {r:?}");
+        assert_eq!((f(2), f(3)), ("30000", "1001"), "frame rate: {r:?}");
+        assert!(matches!(f(4), "4" | "0x04" | "0x4"), "locked: {r:?}");
+        assert!(yes(f(5)), "drop frame: {r:?}");
+        assert_eq!((f(6), f(7), f(8)), ("3600", "3600", "1774746037"), "{r:?}");
+        assert!(yes(f(9)), "daylight saving after the jump: {r:?}");
+    }
+    format!(
+        "; {} SMPTE ST 2059-2 metadata messages from the grandmaster, decoded by tshark \
+         with the configured values",
+        rows.len()
     )
 }
 

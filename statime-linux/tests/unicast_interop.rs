@@ -1,14 +1,21 @@
-//! Unicast negotiation (IEEE 1588-2019 clause 16.1) as a client, against
-//! ptp4l 3.1.1 serving unicast (`unicast_listen 1`), in a pair of network
-//! namespaces. Software time stamps; ptp4l with `free_running 1` and
-//! without CAP_SYS_TIME; our daemon on a virtual clock.
+//! Unicast negotiation (IEEE 1588-2019 clause 16.1) both ways, in network
+//! namespaces. Software time stamps; ptp4l 3.1.1 with `free_running 1` and
+//! without CAP_SYS_TIME; our daemons on virtual clocks (or an observe-only
+//! system clock for a grandmaster ptp4l measures against).
 //!
-//! Our slave has ptp4l's address in its `unicast-master-table`: it asks for
-//! Announce, then Sync and Delay_Resp from the master BMCA selects; ptp4l
-//! grants them; the virtual clock locks. tshark on our side shows that
-//! everything we send is unicast to ptp4l's address with the unicastFlag
-//! (Signaling with REQUEST_UNICAST_TRANSMISSION TLVs, Delay_Req), and that
-//! the Sync stream we lock to reaches us unicast.
+//! 1. ptp4l serving unicast (`unicast_listen 1`) -> our client with ptp4l's
+//!    address in its `unicast-master-table`: grants logged and renewed, the
+//!    clock locks, `statime-ctl status` shows the table entry as parent with
+//!    its grants, and tshark shows everything we send unicast to ptp4l with
+//!    the unicastFlag.
+//! 2. our server (`unicast-listen`, `inhibit-multicast-service`) -> ptp4l as
+//!    a unicast client (`[unicast_master_table]`): ptp4l selects us and
+//!    measures; everything we send is unicast to it with the unicastFlag.
+//! 3. our G.8275.2 client -> our server capping grants at 15 s: renewed on
+//!    the grant's own schedule; tshark checks domain, flags, intervals and
+//!    TLVs of the whole exchange.
+//! 4. a hybrid server: a multicast slave and a unicast client of one port
+//!    both lock.
 //!
 //! Needs root, iproute2, setpriv, linuxptp and tshark (CI installs them);
 //! outside CI without root the tests print why they skip.

@@ -439,6 +439,46 @@ impl<'v> Responder<'v> {
     }
 }
 
+/// Write the SMPTE ST 2059-2 synchronization metadata message: a
+/// Management message (clause 15) from `port`, actionField COMMAND to
+/// every port of every clock, carrying `metadata` in place of a
+/// MANAGEMENT TLV, as ST 2059-2 grandmasters send it.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] when `buf` is too small.
+pub fn write_smpte_metadata(
+    ds: &InstanceDataSets,
+    port: &PortDS,
+    sequence_id: u16,
+    metadata: &crate::wire::tlv::SmpteSyncMetadataTlv,
+    buf: &mut [u8],
+) -> Result<usize> {
+    let mut tlv_buf = [0u8; 52];
+    let mut w = TlvWriter::new(&mut tlv_buf);
+    w.push(metadata)?;
+    let header = Header {
+        sdo_id: ds.default.sdo_id,
+        minor_version: port.minor_version_number,
+        domain_number: ds.default.domain_number,
+        source_port_identity: port.port_identity,
+        sequence_id,
+        control_field: CONTROL_FIELD,
+        log_message_interval: 0x7F,
+        ..Header::new(MessageType::Management)
+    };
+    Message {
+        header,
+        body: MessageBody::Management(ManagementMessage {
+            target_port_identity: PortIdentity::ALL,
+            starting_boundary_hops: 0,
+            boundary_hops: 0,
+            action: ManagementAction::Command,
+        }),
+        suffix: w.finish(),
+    }
+    .emit(buf)
+}
+
 /// Answer `request` with its first answer only (enough for every ID of
 /// the clock and for a single-port instance); see [`Responder`] for the
 /// general case. `None`: ignore the request (or no port matches).

@@ -166,6 +166,9 @@ pub struct Config {
     pub overlay: OverlaySettings,
     /// `[power-profile]`: the IEEE C37.238 TLV on Announces.
     pub power_profile: PowerProfileSettings,
+    /// `[smpte-metadata]`: the SMPTE ST 2059-2 synchronization metadata a
+    /// grandmaster sends.
+    pub smpte_metadata: SmpteMetadataSettings,
     #[serde(skip)]
     provenance: Provenance,
 }
@@ -207,6 +210,7 @@ impl Default for Config {
             observability: ObservabilitySettings::default(),
             overlay: OverlaySettings::default(),
             power_profile: PowerProfileSettings::default(),
+            smpte_metadata: SmpteMetadataSettings::default(),
             provenance: Provenance::default(),
         }
     }
@@ -231,6 +235,120 @@ pub struct PowerProfileSettings {
     /// 2017: totalTimeInaccuracy (default unknown).
     #[serde(deserialize_with = "de_opt_nanos")]
     pub total_time_inaccuracy: Option<ConfigDuration>,
+}
+
+/// `[smpte-metadata]`: the SMPTE ST 2059-2 synchronization metadata TLV
+/// (version 1) this clock sends in a Management message every `interval`
+/// while it is the grandmaster.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct SmpteMetadataSettings {
+    /// Send it (default false).
+    pub enabled: bool,
+    /// defaultSystemFrameRate as `"NUMERATOR/DENOMINATOR"` (default
+    /// `"30000/1001"`).
+    pub frame_rate: String,
+    /// masterLockingStatus: `"not-in-use"`, `"free-run"` (default),
+    /// `"cold-locking"`, `"warm-locking"` or `"locked"`.
+    pub locking_status: String,
+    /// timeAddressFlags: drop-frame time code (default false).
+    pub drop_frame: bool,
+    /// timeAddressFlags: color frame identification (default false).
+    pub color_frame: bool,
+    /// currentLocalOffset, seconds (default 0).
+    pub current_local_offset: i32,
+    /// jumpSeconds: the change at the next jump, seconds (default 0).
+    pub jump_seconds: i32,
+    /// timeOfNextJump, PTP seconds (default 0: none).
+    pub time_of_next_jump: u64,
+    /// timeOfNextJam, PTP seconds (default 0: none).
+    pub time_of_next_jam: u64,
+    /// timeOfPreviousJam, PTP seconds (default 0).
+    pub time_of_previous_jam: u64,
+    /// previousJamLocalOffset, seconds (default 0).
+    pub previous_jam_local_offset: i32,
+    /// daylightSaving: in effect now (default false).
+    pub daylight_saving: bool,
+    /// daylightSaving: in effect after the next jump (default false).
+    pub daylight_saving_next: bool,
+    /// daylightSaving: in effect at the previous jam (default false).
+    pub daylight_saving_previous: bool,
+    /// leapSecondJump: the number of leap seconds changes at the next jump
+    /// (default false).
+    pub leap_second_jump: bool,
+    /// How often, log2 seconds (default 0: every second).
+    pub interval: i8,
+}
+
+impl Default for SmpteMetadataSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            frame_rate: "30000/1001".to_owned(),
+            locking_status: "free-run".to_owned(),
+            drop_frame: false,
+            color_frame: false,
+            current_local_offset: 0,
+            jump_seconds: 0,
+            time_of_next_jump: 0,
+            time_of_next_jam: 0,
+            time_of_previous_jam: 0,
+            previous_jam_local_offset: 0,
+            daylight_saving: false,
+            daylight_saving_next: false,
+            daylight_saving_previous: false,
+            leap_second_jump: false,
+            interval: 0,
+        }
+    }
+}
+
+/// masterLockingStatus names, in code order.
+pub const SMPTE_LOCKING_STATUS: [&str; 5] = [
+    "not-in-use",
+    "free-run",
+    "cold-locking",
+    "warm-locking",
+    "locked",
+];
+
+impl SmpteMetadataSettings {
+    /// The frame rate as (numerator, denominator), both non-zero.
+    #[must_use]
+    pub fn frame_rate(&self) -> Option<(u32, u32)> {
+        let (n, d) = self.frame_rate.split_once('/')?;
+        let (n, d) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+        (n > 0 && d > 0).then_some((n, d))
+    }
+
+    /// The TLV when enabled and valid.
+    #[must_use]
+    pub fn tlv(&self) -> Option<statime::wire::tlv::SmpteSyncMetadataTlv> {
+        if !self.enabled {
+            return None;
+        }
+        let (num, den) = self.frame_rate()?;
+        let status = SMPTE_LOCKING_STATUS
+            .iter()
+            .position(|s| *s == self.locking_status)?;
+        let bit = |b: bool, n: u8| if b { 1 << n } else { 0 };
+        Some(statime::wire::tlv::SmpteSyncMetadataTlv {
+            frame_rate_numerator: num,
+            frame_rate_denominator: den,
+            master_locking_status: u8::try_from(status).ok()?,
+            time_address_flags: bit(self.drop_frame, 0) | bit(self.color_frame, 1),
+            current_local_offset: self.current_local_offset,
+            jump_seconds: self.jump_seconds,
+            time_of_next_jump: self.time_of_next_jump,
+            time_of_next_jam: self.time_of_next_jam,
+            time_of_previous_jam: self.time_of_previous_jam,
+            previous_jam_local_offset: self.previous_jam_local_offset,
+            daylight_saving: bit(self.daylight_saving, 0)
+                | bit(self.daylight_saving_next, 1)
+                | bit(self.daylight_saving_previous, 2),
+            leap_second_jump: bit(self.leap_second_jump, 0),
+        })
+    }
 }
 
 impl PowerProfileSettings {
@@ -1201,6 +1319,44 @@ mod tests {
                 e.iter().any(|l| l.contains(wanted)),
                 "{keys}: wanted {wanted:?} in {e:?}"
             );
+        }
+    }
+
+    #[test]
+    fn smpte_metadata_checks() {
+        let c = Config::from_toml(
+            "[[port]]\ninterface = \"eth0\"\n[smpte-metadata]\nenabled = true\n\
+             frame-rate = \"50/1\"\nlocking-status = \"locked\"\ncolor-frame = true\n\
+             daylight-saving = true\nleap-second-jump = true\n",
+            "t.toml",
+        )
+        .expect("valid");
+        let t = c.smpte_metadata.tlv().expect("enabled");
+        assert_eq!((t.frame_rate_numerator, t.frame_rate_denominator), (50, 1));
+        assert_eq!(
+            (
+                t.master_locking_status,
+                t.time_address_flags,
+                t.daylight_saving
+            ),
+            (4, 2, 1)
+        );
+        assert_eq!(t.leap_second_jump, 1);
+        assert!(
+            SmpteMetadataSettings::default().tlv().is_none(),
+            "off by default"
+        );
+        let e = errors(
+            "[[port]]\ninterface = \"eth0\"\n[smpte-metadata]\nframe-rate = \"29.97\"\n\
+             locking-status = \"tight\"\ntime-of-next-jam = 281474976710656\ninterval = 9\n",
+        );
+        for wanted in [
+            "t.toml:4:14: smpte-metadata.frame-rate: \"29.97\" is not a frame rate",
+            "smpte-metadata.locking-status: \"tight\" is not one of not-in-use, free-run",
+            "smpte-metadata.time-of-next-jam: 281474976710656 does not fit the 48-bit seconds field",
+            "smpte-metadata.interval: must be -3 to 4",
+        ] {
+            assert!(e.iter().any(|l| l.contains(wanted)), "{wanted}: {e:?}");
         }
     }
 

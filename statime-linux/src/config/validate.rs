@@ -97,6 +97,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     telecom_keys(&mut c);
     power_profile(&mut c);
     unicast_keys(&mut c);
+    smpte_metadata(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -280,6 +281,49 @@ fn unicast_server_keys(c: &mut Checker<'_>, i: usize, p: &super::PortSettings) {
                 "must be 10 to 86400 seconds, not {}",
                 p.unicast_max_duration
             ),
+        );
+    }
+}
+
+/// `[smpte-metadata]`: a frame rate, a known locking status, 48-bit
+/// times, a sane interval.
+fn smpte_metadata(c: &mut Checker<'_>) {
+    let m = &c.config.smpte_metadata;
+    if m.frame_rate().is_none() {
+        c.error(
+            "smpte-metadata.frame-rate",
+            format!(
+                "\"{}\" is not a frame rate: NUMERATOR/DENOMINATOR, both above 0 (\"30000/1001\", \"25/1\")",
+                m.frame_rate
+            ),
+        );
+    }
+    if !super::SMPTE_LOCKING_STATUS.contains(&m.locking_status.as_str()) {
+        c.error(
+            "smpte-metadata.locking-status",
+            format!(
+                "\"{}\" is not one of {}",
+                m.locking_status,
+                super::SMPTE_LOCKING_STATUS.join(", ")
+            ),
+        );
+    }
+    for (k, v) in [
+        ("time-of-next-jump", m.time_of_next_jump),
+        ("time-of-next-jam", m.time_of_next_jam),
+        ("time-of-previous-jam", m.time_of_previous_jam),
+    ] {
+        if v >= 1 << 48 {
+            c.error(
+                &format!("smpte-metadata.{k}"),
+                format!("{v} does not fit the 48-bit seconds field"),
+            );
+        }
+    }
+    if !(-3..=4).contains(&m.interval) {
+        c.error(
+            "smpte-metadata.interval",
+            format!("must be -3 to 4 (log2 seconds), not {}", m.interval),
         );
     }
 }

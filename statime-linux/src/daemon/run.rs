@@ -273,6 +273,13 @@ pub struct Daemon {
     steering: Steering,
     summary: Summary,
     summary_interval: Option<Duration>,
+    /// `[smpte-metadata]`: the TLV, its interval, when next, sequenceId.
+    smpte: Option<(
+        statime::wire::tlv::SmpteSyncMetadataTlv,
+        Duration,
+        Instant,
+        u16,
+    )>,
     next_summary: Instant,
     started: Instant,
     next_true_error: Instant,
@@ -561,6 +568,11 @@ impl Daemon {
             steering,
             summary: Summary::default(),
             summary_interval,
+            smpte: config.smpte_metadata.tlv().map(|t| {
+                let every =
+                    statime::datasets::log_interval_duration(config.smpte_metadata.interval);
+                (t, every, monotonic_now(), 0)
+            }),
             next_summary: now,
             started: now,
             next_true_error: now,
@@ -1179,6 +1191,53 @@ impl Daemon {
         }
     }
 
+    /// SMPTE ST 2059-2: the synchronization metadata, by multicast on every
+    /// MASTER port, while this clock is the grandmaster.
+    fn send_smpte_metadata(&mut self, now: Instant) {
+        let Some((tlv, every, next, sequence)) = self.smpte.as_mut() else {
+            return;
+        };
+        if now < *next {
+            return;
+        }
+        *next = now + *every;
+        let ds = self.instance.data_sets();
+        if ds.parent.grandmaster_identity != ds.default.clock_identity {
+            return;
+        }
+        let seq = *sequence;
+        *sequence = sequence.wrapping_add(1);
+        let tlv = *tlv;
+        let mut failed = Vec::new();
+        for (i, io) in self.ports.iter_mut().enumerate() {
+            let Some(p) = self.instance.ports().get(i) else {
+                continue;
+            };
+            if p.state() != PortState::Master || io.down_since.is_some() || io.inhibit_multicast {
+                continue;
+            }
+            let mut buf = [0u8; 256];
+            let Ok(len) =
+                statime::management::write_smpte_metadata(ds, p.port_ds(), seq, &tlv, &mut buf)
+            else {
+                continue;
+            };
+            let len = match io.auth.as_mut() {
+                Some(a) => match a.sign(&mut buf, len) {
+                    Ok(len) => len,
+                    Err(_) => continue,
+                },
+                None => len,
+            };
+            if let Err(e) = io.sockets.send(&buf[..len], Destination::Primary, false) {
+                failed.push((i, e));
+            }
+        }
+        for (i, e) in failed {
+            self.port_error(i, true, &e);
+        }
+    }
+
     /// The Follow_Up of a unicast client's Sync that left at `origin`.
     fn unicast_follow_up(
         &mut self,
@@ -1735,6 +1794,7 @@ impl Daemon {
                 self.line(&t);
             }
         }
+        self.send_smpte_metadata(now);
         if let Some(interval) = self.summary_interval
             && now >= self.next_summary
         {

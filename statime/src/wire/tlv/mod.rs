@@ -29,6 +29,7 @@ pub use management::{
 };
 pub use organization::{
     FollowUpInformationTlv, OrganizationExtensionTlv, PowerProfileTlv, PowerProfileVersion,
+    SmpteSyncMetadataTlv,
 };
 pub use pad::PadTlv;
 pub use path_trace::PathTraceTlv;

@@ -224,10 +224,173 @@ impl TlvRepr<'_> for PowerProfileTlv {
     }
 }
 
+/// The SMPTE ST 2059-2 synchronization metadata TLV (version 1): what a
+/// broadcast grandmaster tells its slaves about the video timescale:
+/// frame rate, its locking status, the local time offset and its next
+/// change, and the daily jam of time code. Sent in a Management message
+/// (actionField COMMAND, to every port) as an ORGANIZATION_EXTENSION TLV
+/// of the SMPTE OUI 68-97-E8, subtype 1; 48 octets of value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SmpteSyncMetadataTlv {
+    /// defaultSystemFrameRate numerator (30000 for 29.97 Hz).
+    pub frame_rate_numerator: u32,
+    /// defaultSystemFrameRate denominator (1001 for 29.97 Hz).
+    pub frame_rate_denominator: u32,
+    /// masterLockingStatus: 0 not in use, 1 free run, 2 cold locking, 3
+    /// warm locking, 4 locked.
+    pub master_locking_status: u8,
+    /// timeAddressFlags: bit 0 drop frame, bit 1 color frame identification.
+    pub time_address_flags: u8,
+    /// currentLocalOffset: local time minus PTP time's UTC, seconds.
+    pub current_local_offset: i32,
+    /// jumpSeconds: the change of the local offset at the next jump.
+    pub jump_seconds: i32,
+    /// timeOfNextJump, PTP seconds (48 bits).
+    pub time_of_next_jump: u64,
+    /// timeOfNextJam, PTP seconds (48 bits).
+    pub time_of_next_jam: u64,
+    /// timeOfPreviousJam, PTP seconds (48 bits).
+    pub time_of_previous_jam: u64,
+    /// previousJamLocalOffset, seconds.
+    pub previous_jam_local_offset: i32,
+    /// daylightSaving: bit 0 now, bit 1 after the next jump, bit 2 at the
+    /// previous jam.
+    pub daylight_saving: u8,
+    /// leapSecondJump: bit 0, the number of leap seconds changes at the next
+    /// jump.
+    pub leap_second_jump: u8,
+}
+
+impl SmpteSyncMetadataTlv {
+    /// The OUI of SMPTE.
+    pub const ORGANIZATION_ID: [u8; 3] = [0x68, 0x97, 0xE8];
+    /// Version 1 of the synchronization metadata.
+    pub const ORGANIZATION_SUB_TYPE: [u8; 3] = [0, 0, 1];
+    const MAX_48: u64 = (1 << 48) - 1;
+}
+
+impl TlvRepr<'_> for SmpteSyncMetadataTlv {
+    fn tlv_type(&self) -> TlvType {
+        TlvType::OrganizationExtension
+    }
+
+    fn value_len(&self) -> usize {
+        48
+    }
+
+    fn emit_value(&self, out: &mut [u8]) -> Result<()> {
+        if [
+            self.time_of_next_jump,
+            self.time_of_next_jam,
+            self.time_of_previous_jam,
+        ]
+        .iter()
+        .any(|t| *t > Self::MAX_48)
+        {
+            return Err(Error::InvalidValue);
+        }
+        let out = out.get_mut(..48).ok_or(Error::BufferTooSmall)?;
+        out[..3].copy_from_slice(&Self::ORGANIZATION_ID);
+        out[3..6].copy_from_slice(&Self::ORGANIZATION_SUB_TYPE);
+        out[6..10].copy_from_slice(&self.frame_rate_numerator.to_be_bytes());
+        out[10..14].copy_from_slice(&self.frame_rate_denominator.to_be_bytes());
+        out[14] = self.master_locking_status;
+        out[15] = self.time_address_flags;
+        out[16..20].copy_from_slice(&self.current_local_offset.to_be_bytes());
+        out[20..24].copy_from_slice(&self.jump_seconds.to_be_bytes());
+        out[24..30].copy_from_slice(&self.time_of_next_jump.to_be_bytes()[2..]);
+        out[30..36].copy_from_slice(&self.time_of_next_jam.to_be_bytes()[2..]);
+        out[36..42].copy_from_slice(&self.time_of_previous_jam.to_be_bytes()[2..]);
+        out[42..46].copy_from_slice(&self.previous_jam_local_offset.to_be_bytes());
+        out[46] = self.daylight_saving;
+        out[47] = self.leap_second_jump;
+        Ok(())
+    }
+
+    fn parse_value(tlv_type: TlvType, value: &[u8]) -> Result<Self> {
+        let v = need::<48>(value)?;
+        if tlv_type != TlvType::OrganizationExtension
+            || v[..3] != Self::ORGANIZATION_ID
+            || v[3..6] != Self::ORGANIZATION_SUB_TYPE
+        {
+            return Err(Error::InvalidValue);
+        }
+        let u32_at = |i: usize| u32::from_be_bytes([v[i], v[i + 1], v[i + 2], v[i + 3]]);
+        let u48_at = |i: usize| {
+            u64::from_be_bytes([0, 0, v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5]])
+        };
+        Ok(Self {
+            frame_rate_numerator: u32_at(6),
+            frame_rate_denominator: u32_at(10),
+            master_locking_status: v[14],
+            time_address_flags: v[15],
+            current_local_offset: u32_at(16) as i32,
+            jump_seconds: u32_at(20) as i32,
+            time_of_next_jump: u48_at(24),
+            time_of_next_jam: u48_at(30),
+            time_of_previous_jam: u48_at(36),
+            previous_jam_local_offset: u32_at(42) as i32,
+            daylight_saving: v[46],
+            leap_second_jump: v[47],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::check_fixture;
     use super::*;
+
+    #[test]
+    fn smpte_sync_metadata() {
+        extern crate std;
+        use std::vec;
+        // 29.97 Hz drop frame, locked, CET (+3600 s) switching to CEST
+        // (+3600 more) at PTP second 0x0000_6A0B_1C00, daily jam.
+        let mut bytes = vec![0x00, 0x03, 0x00, 0x30, 0x68, 0x97, 0xE8, 0x00, 0x00, 0x01];
+        bytes.extend_from_slice(&30_000u32.to_be_bytes());
+        bytes.extend_from_slice(&1001u32.to_be_bytes());
+        bytes.extend_from_slice(&[4, 0x01]);
+        bytes.extend_from_slice(&3600i32.to_be_bytes());
+        bytes.extend_from_slice(&3600i32.to_be_bytes());
+        bytes.extend_from_slice(&[0x00, 0x00, 0x6A, 0x0B, 0x1C, 0x00]);
+        bytes.extend_from_slice(&[0x00, 0x00, 0x69, 0x00, 0x00, 0x10]);
+        bytes.extend_from_slice(&[0x00, 0x00, 0x68, 0xFF, 0xAB, 0x90]);
+        bytes.extend_from_slice(&(-3600i32).to_be_bytes());
+        bytes.extend_from_slice(&[0x02, 0x00]);
+        let t = SmpteSyncMetadataTlv {
+            frame_rate_numerator: 30_000,
+            frame_rate_denominator: 1001,
+            master_locking_status: 4,
+            time_address_flags: 1,
+            current_local_offset: 3600,
+            jump_seconds: 3600,
+            time_of_next_jump: 0x6A0B_1C00,
+            time_of_next_jam: 0x6900_0010,
+            time_of_previous_jam: 0x68FF_AB90,
+            previous_jam_local_offset: -3600,
+            daylight_saving: 2,
+            leap_second_jump: 0,
+        };
+        check_fixture(&bytes, &t);
+        // Another organization's TLV of the same size is not SMPTE's.
+        let mut other = bytes.clone();
+        other[4] = 0x00;
+        assert_eq!(
+            SmpteSyncMetadataTlv::parse_value(TlvType::OrganizationExtension, &other[4..]),
+            Err(Error::InvalidValue)
+        );
+        assert_eq!(
+            SmpteSyncMetadataTlv::parse_value(TlvType::OrganizationExtension, &bytes[4..40]),
+            Err(Error::BadLength)
+        );
+        let too_late = SmpteSyncMetadataTlv {
+            time_of_next_jam: 1 << 48,
+            ..t
+        };
+        assert_eq!(too_late.emit_value(&mut [0; 48]), Err(Error::InvalidValue));
+    }
 
     #[test]
     fn organization_extension() {

@@ -53,7 +53,9 @@ fn c37_238_grandmaster_seen_by_ptp4l_and_tshark() {
     let (gm_node, sl_node) = (lab.node(0), lab.node(1));
     let toml = format!(
         "profile = \"c37.238-2017\"\ndomain = 0\npriority1 = 100\n\n[power-profile]\ngrandmaster-id = 3\n\
-         total-time-inaccuracy = \"250ns\"\n\n[[port]]\ninterface = \"{}\"\n\
+         total-time-inaccuracy = \"250ns\"\n\n\
+         [[alternate-timescale]]\nkey = 1\nname = \"CET\"\ncurrent-offset = 3600\n\
+         jump-seconds = 3600\ntime-of-next-jump = 1774746037\n\n[[port]]\ninterface = \"{}\"\n\
          timestamping = \"software\"\n\n[clock]\nkind = \"system\"\nobserve-only = true\n\n\
          [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n",
         gm_node.iface
@@ -107,6 +109,19 @@ fn c37_238_grandmaster_seen_by_ptp4l_and_tshark() {
             "ptp.v2.an.oe.grandmasterID",
         ])
         .args(["-e", "ptp.v2.an.oe.totalTimeInaccuracy"])
+        .args([
+            "-e",
+            "ptp.v2.an.atoi.keyField",
+            "-e",
+            "ptp.v2.an.atoi.currentOffset",
+        ])
+        .args([
+            "-e",
+            "ptp.v2.an.atoi.jumpSeconds",
+            "-e",
+            "ptp.v2.an.atoi.timeOfNextJump",
+        ])
+        .args(["-e", "ptp.v2.an.atoi.displayName"])
         .stdin(Stdio::null())
         .output()
         .expect("run tshark");
@@ -141,10 +156,27 @@ fn c37_238_grandmaster_seen_by_ptp4l_and_tshark() {
             Some("250"),
             "totalTimeInaccuracy in {r:?}"
         );
+        // The ALTERNATE_TIME_OFFSET_INDICATOR TLV (clause 16.3) as tshark
+        // decodes it.
+        // tshark prints timeOfNextJump as its six octets in hex and the
+        // displayName twice (the text and its PTPText field).
+        assert_eq!(
+            r.get(5..8).map(<[&str]>::to_vec),
+            Some(vec!["1", "3600", "3600"]),
+            "ATOI key and offsets in {r:?}"
+        );
+        let jump = r.get(8).and_then(|h| u64::from_str_radix(h, 16).ok());
+        assert_eq!(jump, Some(1_774_746_037), "ATOI timeOfNextJump in {r:?}");
+        assert_eq!(
+            r.get(9).and_then(|n| n.split(',').next()),
+            Some("CET"),
+            "ATOI displayName in {r:?}"
+        );
     }
     figures(&format!(
         "C37.238-2017: ptp4l (61850-9-3 settings) selects our grandmaster and measures {} samples; \
-         {} Announces decoded by tshark with grandmasterID 3 and totalTimeInaccuracy 250 ns",
+         {} Announces decoded by tshark with grandmasterID 3, totalTimeInaccuracy 250 ns and the \
+         ATOI TLV (key 1, CET, +3600 s, jump +3600 s); ptp4l 3.1.1 takes them",
         samples.len(),
         rows.len()
     ));

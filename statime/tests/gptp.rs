@@ -269,3 +269,65 @@ fn a_boundary_clock_carries_its_parents_path_on() {
         assert_eq!(p, &[gm, me]);
     }
 }
+
+#[test]
+fn announces_carry_the_alternate_timescales_configured() {
+    use statime::port::AlternateTimescale;
+    use statime::wire::tlv::AlternateTimeOffsetIndicatorTlv;
+    let mut name = [0u8; 10];
+    name[..3].copy_from_slice(b"CET");
+    let cet = AlternateTimescale {
+        key: 1,
+        current_offset: 3600,
+        jump_seconds: 3600,
+        time_of_next_jump: 1_774_746_037,
+        name,
+        name_len: 3,
+    };
+    let utc = AlternateTimescale {
+        key: 2,
+        current_offset: -37,
+        jump_seconds: 0,
+        time_of_next_jump: 0,
+        name: *b"UTC\0\0\0\0\0\0\0",
+        name_len: 3,
+    };
+    let mut d = DefaultDS::new(identity(8), 1);
+    d.priority1 = 1;
+    let mut p = PortConfig::new(PortIdentity {
+        clock_identity: identity(8),
+        port_number: 1,
+    });
+    p.port_ds.log_announce_interval = 0;
+    p.alternate_timescales[0] = Some(cet);
+    p.alternate_timescales[3] = Some(utc);
+    let mut gm: PtpInstance<2> = PtpInstance::new(d, TimePropertiesDS::default(), [p]);
+    gm.enable(Instant::ZERO);
+    let mut buf = [0u8; 512];
+    let mut found = 0;
+    for s in 1..10u64 {
+        let at = Instant::from_secs(s);
+        gm.handle_timeout(at);
+        while let Some((port, r)) = gm.poll_transmit(at, Time::from_nanos(s * S), &mut buf) {
+            let t = r.expect("fits");
+            if let Some(ctx) = t.context {
+                gm.handle_send_timestamp(port, ctx, Time::from_nanos(s * S), at);
+            }
+            let m = Message::parse(&buf[..t.len]).expect("parses");
+            let atoi: Vec<AlternateTimeOffsetIndicatorTlv<'_>> = m
+                .suffix
+                .iter()
+                .filter(|r| r.tlv_type == TlvType::AlternateTimeOffsetIndicator)
+                .map(|r| <AlternateTimeOffsetIndicatorTlv<'_> as TlvRepr>::parse(r).expect("TLV"))
+                .collect();
+            if m.header.message_type == MessageType::Announce {
+                assert_eq!(atoi, [cet.tlv(), utc.tlv()], "both, in order");
+                assert_eq!(atoi[0].display_name.bytes(), b"CET");
+                found += 1;
+            } else {
+                assert!(atoi.is_empty(), "only Announces carry them");
+            }
+        }
+    }
+    assert!(found >= 5, "{found} Announces");
+}

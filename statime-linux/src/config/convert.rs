@@ -118,6 +118,13 @@ impl Config {
         let unicast_only = p.unicast_listen && p.inhibit_multicast_service;
         config.unicast = !p.unicast_master_table.is_empty() || unicast_only;
         config.multicast_service = !unicast_only;
+        for (slot, a) in config
+            .alternate_timescales
+            .iter_mut()
+            .zip(&self.alternate_timescales)
+        {
+            *slot = Some(a.to_core());
+        }
         config
     }
 

@@ -154,6 +154,10 @@ pub struct Config {
     /// The ports, `[[port]]` in the file (at least one).
     #[serde(rename = "port")]
     pub ports: Vec<PortSettings>,
+    /// `[[alternate-timescale]]`: alternate timescales (local time zones)
+    /// every Announce carries (IEEE 1588-2019 clause 16.3), at most 4.
+    #[serde(rename = "alternate-timescale")]
+    pub alternate_timescales: Vec<AlternateTimescaleSettings>,
     /// `[servo]`.
     pub servo: ServoSettings,
     /// `[clock]`.
@@ -204,6 +208,7 @@ impl Default for Config {
             follow_up_info: false,
             path_trace: false,
             ports: Vec::new(),
+            alternate_timescales: Vec::new(),
             servo: ServoSettings::default(),
             clock: ClockSettings::default(),
             logging: LoggingSettings::default(),
@@ -235,6 +240,43 @@ pub struct PowerProfileSettings {
     /// 2017: totalTimeInaccuracy (default unknown).
     #[serde(deserialize_with = "de_opt_nanos")]
     pub total_time_inaccuracy: Option<ConfigDuration>,
+}
+
+/// One `[[alternate-timescale]]`: an ALTERNATE_TIME_OFFSET_INDICATOR TLV
+/// (IEEE 1588-2019 clause 16.3) on every Announce.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct AlternateTimescaleSettings {
+    /// keyField, unique among the tables (default 0).
+    pub key: u8,
+    /// displayName, 1 to 10 printable ASCII characters (e.g. `"CET"`).
+    pub name: String,
+    /// currentOffset: alternate time minus PTP time, seconds (default 0).
+    pub current_offset: i32,
+    /// jumpSeconds: the change at the next jump, seconds (default 0).
+    pub jump_seconds: i32,
+    /// timeOfNextJump, PTP seconds below 2^48 (default 0: none announced).
+    pub time_of_next_jump: u64,
+}
+
+impl AlternateTimescaleSettings {
+    /// The core's form (a name beyond 10 octets is cut; validation
+    /// refuses it).
+    #[must_use]
+    pub fn to_core(&self) -> statime::port::AlternateTimescale {
+        let mut name = [0u8; 10];
+        let bytes = self.name.as_bytes();
+        let n = bytes.len().min(name.len());
+        name[..n].copy_from_slice(&bytes[..n]);
+        statime::port::AlternateTimescale {
+            key: self.key,
+            current_offset: self.current_offset,
+            jump_seconds: self.jump_seconds,
+            time_of_next_jump: self.time_of_next_jump,
+            name,
+            name_len: u8::try_from(n).unwrap_or(10),
+        }
+    }
 }
 
 /// `[smpte-metadata]`: the SMPTE ST 2059-2 synchronization metadata TLV
@@ -1320,6 +1362,40 @@ mod tests {
                 "{keys}: wanted {wanted:?} in {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn alternate_timescale_checks() {
+        let c = Config::from_toml(
+            "[[port]]\ninterface = \"eth0\"\n[[alternate-timescale]]\nkey = 1\nname = \"CET\"\n\
+             current-offset = 3600\n[[alternate-timescale]]\nkey = 2\nname = \"UTC\"\n",
+            "t.toml",
+        )
+        .expect("valid");
+        let pc = c.port_configs(ClockIdentity([1; 8]));
+        let a = pc[0].alternate_timescales;
+        assert_eq!(
+            a[0].map(|x| (x.key, x.current_offset, x.name_len)),
+            Some((1, 3600, 3))
+        );
+        assert_eq!(a[1].map(|x| x.key), Some(2));
+        assert_eq!(a[2], None);
+        let e = errors(
+            "[[port]]\ninterface = \"eth0\"\n[[alternate-timescale]]\nkey = 1\nname = \"\"\n\
+             [[alternate-timescale]]\nkey = 1\nname = \"Europe/Paris\"\n\
+             time-of-next-jump = 281474976710656\n",
+        );
+        for wanted in [
+            "alternate-timescale[0].name: \"\" must be 1 to 10 printable ASCII characters",
+            "alternate-timescale[1].key: 1 is used by an earlier table",
+            "alternate-timescale[1].name: \"Europe/Paris\" must be 1 to 10",
+            "alternate-timescale[1].time-of-next-jump: 281474976710656 does not fit",
+        ] {
+            assert!(e.iter().any(|l| l.contains(wanted)), "{wanted}: {e:?}");
+        }
+        let five = "[[alternate-timescale]]\nname = \"A\"\n".repeat(5);
+        let e = errors(&format!("[[port]]\ninterface = \"eth0\"\n{five}"));
+        assert!(e.iter().any(|l| l.contains("5 tables; at most 4")), "{e:?}");
     }
 
     #[test]

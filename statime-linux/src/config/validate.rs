@@ -98,6 +98,7 @@ pub(crate) fn check(config: &Config, read_files: bool) -> (Vec<Diagnostic>, Vec<
     power_profile(&mut c);
     unicast_keys(&mut c);
     smpte_metadata(&mut c);
+    alternate_timescales(&mut c);
     for (key, message) in super::profile::violations(config) {
         c.error(&key, message);
     }
@@ -282,6 +283,44 @@ fn unicast_server_keys(c: &mut Checker<'_>, i: usize, p: &super::PortSettings) {
                 p.unicast_max_duration
             ),
         );
+    }
+}
+
+/// `[[alternate-timescale]]`: at most 4, unique keys, a short printable
+/// name, a 48-bit jump time.
+fn alternate_timescales(c: &mut Checker<'_>) {
+    let list = &c.config.alternate_timescales;
+    let max = statime::port::MAX_ALTERNATE_TIMESCALES;
+    if list.len() > max {
+        c.error(
+            "alternate-timescale",
+            format!("{} tables; at most {max}", list.len()),
+        );
+    }
+    for (i, a) in list.iter().enumerate() {
+        let k = |name: &str| format!("alternate-timescale[{i}].{name}");
+        if list[..i].iter().any(|b| b.key == a.key) {
+            c.error(&k("key"), format!("{} is used by an earlier table", a.key));
+        }
+        let printable = a.name.bytes().all(|b| (0x20..0x7F).contains(&b));
+        if a.name.is_empty() || a.name.len() > 10 || !printable {
+            c.error(
+                &k("name"),
+                format!(
+                    "\"{}\" must be 1 to 10 printable ASCII characters (e.g. \"CET\")",
+                    a.name
+                ),
+            );
+        }
+        if a.time_of_next_jump >= 1 << 48 {
+            c.error(
+                &k("time-of-next-jump"),
+                format!(
+                    "{} does not fit the 48-bit seconds field",
+                    a.time_of_next_jump
+                ),
+            );
+        }
     }
 }
 

@@ -229,7 +229,7 @@ pub struct RunSummary {
     /// True error of a virtual clock, sampled once per second after lock (ns).
     /// Kept only by a run with an end (a `duration`), at most one sample per
     /// second of it: a daemon that runs until it is stopped keeps none (see
-    /// [`true_error_limit`]).
+    /// `true_error_limit`).
     pub true_errors: Vec<f64>,
     /// Servo samples taken.
     pub samples: u64,

@@ -38,8 +38,10 @@ use self::transmit::{Pending, Sequences};
 use crate::bmca::{ForeignAnnounce, ForeignMasterTable, PortDecisionInput, RecommendedState};
 use crate::datasets::{InstanceDataSets, PortDS, log_interval_duration};
 use crate::time::{Duration, Instant, Time};
-use crate::wire::tlv::{DelayMechanism, PortState, PowerProfileTlv};
-use crate::wire::{self, ClockIdentity, PortIdentity};
+use crate::wire::tlv::{
+    AlternateTimeOffsetIndicatorTlv, DelayMechanism, PortState, PowerProfileTlv,
+};
+use crate::wire::{self, ClockIdentity, PortIdentity, PtpText};
 
 /// Port settings beyond its data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,6 +89,46 @@ pub struct PortConfig {
     /// `inhibit_multicast_service`): their streams come from
     /// [`crate::unicast::server`]; the port still answers Delay_Req.
     pub multicast_service: bool,
+    /// Alternate timescales announced (clause 16.3): an
+    /// ALTERNATE_TIME_OFFSET_INDICATOR TLV for each on every Announce.
+    pub alternate_timescales: [Option<AlternateTimescale>; MAX_ALTERNATE_TIMESCALES],
+}
+
+/// Alternate timescales a port announces at most.
+pub const MAX_ALTERNATE_TIMESCALES: usize = 4;
+
+/// An alternate timescale (IEEE 1588-2019 clause 16.3), such as a local
+/// time zone: what its ALTERNATE_TIME_OFFSET_INDICATOR TLV carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AlternateTimescale {
+    /// keyField (clause 16.3.3.3).
+    pub key: u8,
+    /// currentOffset: alternate time minus PTP time, seconds (clause 16.3.3.4).
+    pub current_offset: i32,
+    /// jumpSeconds: the change of the offset at the next jump (clause 16.3.3.5).
+    pub jump_seconds: i32,
+    /// timeOfNextJump, PTP seconds below 2^48 (clause 16.3.3.6); 0: none.
+    pub time_of_next_jump: u64,
+    /// displayName octets (clause 16.3.3.7), `name_len` of them.
+    pub name: [u8; 10],
+    /// Octets of `name` in use.
+    pub name_len: u8,
+}
+
+impl AlternateTimescale {
+    /// The TLV it is announced as (a name longer than 10 octets is cut).
+    #[must_use]
+    pub fn tlv(&self) -> AlternateTimeOffsetIndicatorTlv<'_> {
+        let n = usize::from(self.name_len).min(self.name.len());
+        AlternateTimeOffsetIndicatorTlv {
+            key_field: self.key,
+            current_offset: self.current_offset,
+            jump_seconds: self.jump_seconds,
+            time_of_next_jump: self.time_of_next_jump,
+            display_name: PtpText::new(&self.name[..n]).unwrap_or_default(),
+        }
+    }
 }
 
 impl PortConfig {
@@ -110,6 +152,7 @@ impl PortConfig {
             power_profile: None,
             unicast: false,
             multicast_service: true,
+            alternate_timescales: [None; MAX_ALTERNATE_TIMESCALES],
         }
     }
 }
@@ -719,6 +762,7 @@ impl<const F: usize> Port<F> {
                 .then_some(self.upstream_path.as_slice()),
             power_profile: self.config.power_profile,
             unicast: self.config.unicast,
+            alternate_timescales: &self.config.alternate_timescales,
         };
         let result = transmit::write(p, cx, buf);
         if let Ok(t) = &result {

@@ -160,11 +160,15 @@ pub(crate) struct Context<'a> {
     pub(crate) power_profile: Option<PowerProfileTlv>,
     /// Set the unicastFlag on everything written (clause 16.1).
     pub(crate) unicast: bool,
+    /// ALTERNATE_TIME_OFFSET_INDICATOR TLVs for Announces (clause 16.3).
+    pub(crate) alternate_timescales:
+        &'a [Option<super::AlternateTimescale>; super::MAX_ALTERNATE_TIMESCALES],
 }
 
 /// Octets of the TLVs a port appends: a PATH_TRACE of the longest path kept
 /// plus this clock, or the Follow_Up information TLV.
-const SUFFIX_LEN: usize = 4 + 8 * (super::MAX_PATH + 1) + 32 + 22;
+const SUFFIX_LEN: usize =
+    4 + 8 * (super::MAX_PATH + 1) + 32 + 22 + super::MAX_ALTERNATE_TIMESCALES * (4 + 26);
 
 /// Write `pending` into `buf`.
 pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Transmit> {
@@ -343,6 +347,11 @@ pub(crate) fn write(p: Pending, cx: Context<'_>, buf: &mut [u8]) -> Result<Trans
     }
     if let (MessageBody::Announce(_), Some(p)) = (&body, cx.power_profile) {
         tlvs.push(&p)?;
+    }
+    if matches!(body, MessageBody::Announce(_)) {
+        for a in cx.alternate_timescales.iter().flatten() {
+            tlvs.push(&a.tlv())?;
+        }
     }
     let message = Message {
         header: h,

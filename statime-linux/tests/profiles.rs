@@ -360,6 +360,18 @@ fn run(e: &Expect) -> String {
         ctx()
     );
     let metadata = if e.profile == "smpte-2059-2" {
+        // The slave shows what its grandmaster sent.
+        let v = status(&slave_sock).unwrap_or_else(|| panic!("{}: no status", ctx()));
+        let m = &v["smpte_metadata"];
+        assert_eq!(m["frame_rate"], "30000/1001", "{}: {m}", ctx());
+        assert_eq!(m["locking_status"], "locked", "{}: {m}", ctx());
+        assert_eq!(m["current_local_offset"], 3600, "{}: {m}", ctx());
+        assert_eq!(m["drop_frame"], true, "{}: {m}", ctx());
+        assert!(
+            m["age_s"].as_f64().is_some_and(|a| a < 3.0),
+            "{}: {m}",
+            ctx()
+        );
         smpte_metadata_on_the_wire(&pcap, &gm_ip)
     } else {
         assert!(!counts.contains_key("Management"), "{}: {counts:?}", ctx());

@@ -280,6 +280,8 @@ pub struct Daemon {
         Instant,
         u16,
     )>,
+    /// SMPTE ST 2059-2 metadata last received from the grandmaster, and when.
+    smpte_received: Option<(statime::wire::tlv::SmpteSyncMetadataTlv, Instant)>,
     next_summary: Instant,
     started: Instant,
     next_true_error: Instant,
@@ -573,6 +575,7 @@ impl Daemon {
                     statime::datasets::log_interval_duration(config.smpte_metadata.interval);
                 (t, every, monotonic_now(), 0)
             }),
+            smpte_received: None,
             next_summary: now,
             started: now,
             next_true_error: now,
@@ -1030,6 +1033,7 @@ impl Daemon {
                 let _ = inst.handle_receive(i, data, rx, now);
             }
             if management::is_management(data) {
+                self.note_smpte_metadata(data, now);
                 self.answer_management(i, r.len, buf);
                 let data = buf.get(..r.len).unwrap_or_default();
                 self.mgmt.relay_answer(data);
@@ -1188,6 +1192,35 @@ impl Daemon {
         }
         for (i, e) in failed {
             self.port_error(i, true, &e);
+        }
+    }
+
+    /// SMPTE ST 2059-2 metadata in a Management COMMAND from the
+    /// grandmaster: kept for `statime-ctl status`.
+    fn note_smpte_metadata(&mut self, data: &[u8], now: Instant) {
+        use statime::wire::tlv::{SmpteSyncMetadataTlv, TlvRepr};
+        use statime::wire::{Message, MessageBody, TlvType};
+        let Ok(m) = Message::parse(data) else {
+            return;
+        };
+        let MessageBody::Management(mm) = m.body else {
+            return;
+        };
+        let ds = self.instance.data_sets();
+        if mm.action != statime::wire::messages::ManagementAction::Command
+            || m.header.domain_number != ds.default.domain_number
+            || m.header.source_port_identity.clock_identity != ds.parent.grandmaster_identity
+            || ds.parent.grandmaster_identity == ds.default.clock_identity
+        {
+            return;
+        }
+        if let Some(t) = m
+            .suffix
+            .find(TlvType::OrganizationExtension)
+            .and_then(|raw| SmpteSyncMetadataTlv::parse(raw).ok())
+        {
+            self.smpte_received = Some((t, now));
+            self.snapshot_dirty = true;
         }
     }
 
@@ -1595,6 +1628,9 @@ impl Daemon {
         s.monotonic_s = now.nanos() as f64 / 1e9;
         s.uptime_s = (now - self.started).secs_f64();
         s.set_data_sets(self.instance.data_sets());
+        s.smpte_metadata = self.smpte_received.as_ref().map(|(t, at)| {
+            crate::observe::snapshot::SmpteMetadataView::of(t, (now - *at).nanos_f64() / 1e9)
+        });
         let domain = self.instance.data_sets().default.domain_number;
         s.ports = self
             .instance

@@ -113,6 +113,18 @@ pub fn summary(s: &Snapshot) -> String {
             let _ = writeln!(o, "{}", unicast_line(u));
         }
     }
+    if let Some(m) = &s.smpte_metadata {
+        let _ = writeln!(
+            o,
+            "smpte      {} fps{} {} local offset {:+} s{} (received {:.1} s ago)",
+            m.frame_rate,
+            if m.drop_frame { " drop-frame" } else { "" },
+            m.locking_status,
+            m.current_local_offset,
+            if m.daylight_saving[0] { " DST" } else { "" },
+            m.age_s
+        );
+    }
     let pb = &s.publication;
     if let Some(path) = &pb.time_file {
         let _ = writeln!(

@@ -52,6 +52,10 @@ pub struct Snapshot {
     /// `"P2P_TC"`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transparent_clock: Option<TcView>,
+    /// The SMPTE ST 2059-2 synchronization metadata last received from the
+    /// grandmaster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smpte_metadata: Option<SmpteMetadataView>,
 }
 
 /// What a transparent clock forwarded, corrected and dropped (IEEE
@@ -265,6 +269,66 @@ pub struct PortView {
     /// asks masters for unicast service or serves unicast clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unicast: Option<UnicastView>,
+}
+
+/// SMPTE ST 2059-2 synchronization metadata as received.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmpteMetadataView {
+    /// defaultSystemFrameRate, `"30000/1001"`.
+    pub frame_rate: String,
+    /// masterLockingStatus by name (`"locked"`, ...) or its number.
+    pub locking_status: String,
+    /// Drop-frame time code.
+    pub drop_frame: bool,
+    /// Color frame identification.
+    pub color_frame: bool,
+    /// currentLocalOffset, seconds.
+    pub current_local_offset: i32,
+    /// jumpSeconds.
+    pub jump_seconds: i32,
+    /// timeOfNextJump, PTP seconds.
+    pub time_of_next_jump: u64,
+    /// timeOfNextJam, PTP seconds.
+    pub time_of_next_jam: u64,
+    /// timeOfPreviousJam, PTP seconds.
+    pub time_of_previous_jam: u64,
+    /// previousJamLocalOffset, seconds.
+    pub previous_jam_local_offset: i32,
+    /// The daylightSaving bits: now, after the next jump, at the previous jam.
+    pub daylight_saving: [bool; 3],
+    /// leapSecondJump.
+    pub leap_second_jump: bool,
+    /// Seconds since it was received.
+    pub age_s: f64,
+}
+
+impl SmpteMetadataView {
+    /// The view of `t`, received `age_s` ago.
+    #[must_use]
+    pub fn of(t: &statime::wire::tlv::SmpteSyncMetadataTlv, age_s: f64) -> Self {
+        let bit = |v: u8, n: u8| v & (1 << n) != 0;
+        Self {
+            frame_rate: format!("{}/{}", t.frame_rate_numerator, t.frame_rate_denominator),
+            locking_status: crate::config::SMPTE_LOCKING_STATUS
+                .get(usize::from(t.master_locking_status))
+                .map_or_else(|| t.master_locking_status.to_string(), |s| (*s).to_owned()),
+            drop_frame: bit(t.time_address_flags, 0),
+            color_frame: bit(t.time_address_flags, 1),
+            current_local_offset: t.current_local_offset,
+            jump_seconds: t.jump_seconds,
+            time_of_next_jump: t.time_of_next_jump,
+            time_of_next_jam: t.time_of_next_jam,
+            time_of_previous_jam: t.time_of_previous_jam,
+            previous_jam_local_offset: t.previous_jam_local_offset,
+            daylight_saving: [
+                bit(t.daylight_saving, 0),
+                bit(t.daylight_saving, 1),
+                bit(t.daylight_saving, 2),
+            ],
+            leap_second_jump: bit(t.leap_second_jump, 0),
+            age_s,
+        }
+    }
 }
 
 /// A port's unicast negotiation.

@@ -641,3 +641,193 @@ fn hybrid_server_serves_the_group_and_a_unicast_client() {
         line.join("; ")
     ));
 }
+
+/// Delay_Req/Delay_Resp of the capture in `pcap`: (source, destination,
+/// message type, unicastFlag).
+fn delay_exchange(pcap: &str) -> Vec<(String, String, String, bool)> {
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            pcap,
+            "-n",
+            "-Y",
+            "ptp.v2.messagetype == 0x1 || ptp.v2.messagetype == 0x9",
+        ])
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+        ])
+        .args(["-e", "ptp.v2.messagetype", "-e", "ptp.v2.flags.unicast"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark -r {pcap}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            Some((
+                (*f.first()?).to_owned(),
+                (*f.get(1)?).to_owned(),
+                (*f.get(2)?).to_owned(),
+                matches!(*f.get(3)?, "1" | "True"),
+            ))
+        })
+        .collect()
+}
+
+fn capture(lab: &Lab, node: &interop::lab::Node, name: &str, seconds: u32) -> String {
+    let pcap = lab.dir.join(format!("{name}.pcap")).display().to_string();
+    let c = Command::new("ip")
+        .args(["netns", "exec", &node.ns, "tshark", "-q", "-n", "-i"])
+        .arg(&node.iface)
+        .args(["-a", &format!("duration:{seconds}"), "-w", &pcap])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tshark");
+    assert!(c.wait_with_output().expect("tshark").status.success());
+    pcap
+}
+
+/// Hybrid E2E (ptp4l `hybrid_e2e`, the Enterprise profile's delay
+/// exchange): our slave with `hybrid-e2e` sends its Delay_Req by unicast to
+/// a ptp4l master, which answers by unicast (ptp4l 3.1.1 does so only with
+/// `hybrid_e2e 1` itself; without it, it answers to the group, which we
+/// take too); it locks.
+#[test]
+fn hybrid_e2e_slave_against_ptp4l() {
+    if !environment_ready() || !tshark_ready() {
+        return;
+    }
+    let lab = Lab::pair("hyb1");
+    let (gm_node, our_node) = (lab.node(0), lab.node(1));
+    let (gm_ip, our_ip) = ("192.0.2.10", "192.0.2.11");
+    let mut gm = procs::ptp4l(
+        &lab,
+        gm_node,
+        "gm",
+        "[global]\nfree_running 1\ntime_stamping software\nuse_syslog 0\nverbose 1\n\
+         logging_level 6\npriority1 100\nlogSyncInterval -3\nlogMinDelayReqInterval -3\n\
+         tx_timestamp_timeout 20\nhybrid_e2e 1\n",
+    );
+    let toml = format!(
+        "slave-only = true\n\n[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\n\
+         hybrid-e2e = true\nsync-interval = -3\ndelay-interval = -3\n\n\
+         [clock]\nkind = \"virtual\"\ninitial-offset = \"+1ms\"\nfrequency-error = 30.0\n\n\
+         [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n",
+        our_node.iface
+    );
+    let mut slave = procs::statime(&lab, our_node, "slave", &toml, "35s");
+    thread::sleep(Duration::from_secs(15));
+    let pcap = capture(&lab, our_node, "slave", 8);
+    let _ = slave.wait(Duration::from_secs(60));
+    gm.proc.stop();
+    let log = slave.log();
+    let ctx = || format!("\nours:\n{}", procs::tail(&log, 20));
+    let s = logs::run_summary(&log).unwrap_or_else(|| panic!("no summary{}", ctx()));
+    assert!(s.locked_after.is_some(), "never locked{}", ctx());
+    assert!(s.rms < 20_000.0, "rms {} ns{}", s.rms, ctx());
+    let rows = delay_exchange(&pcap);
+    let reqs: Vec<_> = rows.iter().filter(|r| r.0 == our_ip).collect();
+    let resps: Vec<_> = rows.iter().filter(|r| r.0 == gm_ip).collect();
+    assert!(reqs.len() >= 40 && resps.len() >= 40, "{rows:?}");
+    assert!(
+        reqs.iter().all(|r| r.1 == gm_ip && r.3),
+        "Delay_Req not unicast to the master: {reqs:?}"
+    );
+    assert!(
+        resps.iter().all(|r| r.1 == our_ip && r.3),
+        "ptp4l did not answer by unicast: {resps:?}"
+    );
+    figures(&format!(
+        "hybrid E2E: our hybrid-e2e slave -> ptp4l 3.1.1 master: locked after {:.1} s rms {:.0} ns; \
+         in 8 s {} Delay_Req unicast to the master, {} Delay_Resp unicast back",
+        s.locked_after.unwrap_or(0.0),
+        s.rms,
+        reqs.len(),
+        resps.len()
+    ));
+}
+
+/// ptp4l 3.1.1 with `hybrid_e2e 1` against our plain master: we answer its
+/// unicast Delay_Req by unicast (as ptp4l masters do), and it measures.
+#[test]
+fn ptp4l_hybrid_e2e_slave_against_our_master() {
+    if !environment_ready() || !tshark_ready() {
+        return;
+    }
+    let lab = Lab::pair("hyb2");
+    let (our_node, sl_node) = (lab.node(0), lab.node(1));
+    let (our_ip, sl_ip) = ("192.0.2.10", "192.0.2.11");
+    let toml = format!(
+        "priority1 = 100\n\n[[port]]\ninterface = \"{}\"\ntimestamping = \"software\"\n\
+         sync-interval = -3\ndelay-interval = -3\n\n[clock]\nkind = \"system\"\nobserve-only = true\n\n\
+         [logging]\nlevel = \"info\"\nformat = \"ptp4l\"\nstdout = true\nsyslog = false\n",
+        our_node.iface
+    );
+    let mut gm = procs::statime(&lab, our_node, "gm", &toml, "40s");
+    let mut sl = procs::ptp4l(
+        &lab,
+        sl_node,
+        "sl",
+        "[global]\nfree_running 1\ntime_stamping software\nuse_syslog 0\nverbose 1\n\
+         logging_level 6\nsummary_interval -3\nfreq_est_interval 0\nslaveOnly 1\nhybrid_e2e 1\n\
+         logSyncInterval -3\nlogMinDelayReqInterval -3\ntx_timestamp_timeout 20\n",
+    );
+    thread::sleep(Duration::from_secs(15));
+    let pcap = capture(&lab, our_node, "gm", 8);
+    thread::sleep(Duration::from_secs(5));
+    sl.proc.stop();
+    let _ = gm.wait(Duration::from_secs(30));
+    let slog = sl.proc.log();
+    let ctx = || format!("\nptp4l:\n{}", procs::tail(&slog, 20));
+    assert_eq!(
+        logs::last_best_master(&slog).as_deref(),
+        Some(our_node.clock_identity().as_str()),
+        "ptp4l did not select us{}",
+        ctx()
+    );
+    let samples = logs::samples(&slog);
+    assert!(
+        samples.len() >= 8,
+        "only {} samples{}",
+        samples.len(),
+        ctx()
+    );
+    let rows = delay_exchange(&pcap);
+    let reqs: Vec<_> = rows.iter().filter(|r| r.0 == sl_ip).collect();
+    let resps: Vec<_> = rows.iter().filter(|r| r.0 == our_ip).collect();
+    assert!(reqs.len() >= 40 && resps.len() >= 40, "{rows:?}");
+    assert!(
+        reqs.iter().all(|r| r.1 == our_ip && r.3),
+        "ptp4l's Delay_Req: {reqs:?}"
+    );
+    assert!(
+        resps.iter().all(|r| r.1 == sl_ip && r.3),
+        "our Delay_Resp not unicast: {resps:?}"
+    );
+    let late: Vec<f64> = samples
+        .iter()
+        .skip(samples.len() / 2)
+        .map(|x| x.offset)
+        .collect();
+    let st = logs::Stats::of(&late);
+    figures(&format!(
+        "hybrid E2E: ptp4l 3.1.1 hybrid_e2e slave -> our master: selected, {} samples, offset mean \
+         {:.0} ns sd {:.0} ns in the second half; in 8 s {} unicast Delay_Req answered by {} \
+         unicast Delay_Resp",
+        samples.len(),
+        st.mean,
+        st.sd,
+        reqs.len(),
+        resps.len()
+    ));
+}

@@ -527,6 +527,11 @@ pub struct PortSettings {
     /// In MASTER, send no multicast Announce and Sync: serve unicast
     /// clients only (default false; ptp4l `inhibit_multicast_service`).
     pub inhibit_multicast_service: bool,
+    /// Hybrid E2E (ptp4l `hybrid_e2e`; RFC 9760 Enterprise profile): Sync
+    /// and Announce by multicast, this slave's Delay_Req by unicast to its
+    /// parent's address (default false). Our masters answer a unicast
+    /// Delay_Req by unicast whatever this key says.
+    pub hybrid_e2e: bool,
 }
 
 impl Default for PortSettings {
@@ -646,6 +651,7 @@ impl PortSettings {
             unicast_max_clients: 4096,
             unicast_max_duration: 3600,
             inhibit_multicast_service: false,
+            hybrid_e2e: false,
         }
     }
 }

@@ -169,6 +169,15 @@ fn unicast_keys(c: &mut Checker<'_>) {
                 c.unused(&k("inhibit-multicast-service"), "without unicast-listen");
             }
         }
+        if p.hybrid_e2e && p.delay_mechanism != DelayMechanism::E2e {
+            c.unused(&k("hybrid-e2e"), "unless delay-mechanism = \"E2E\"");
+        }
+        if p.hybrid_e2e && !p.unicast_master_table.is_empty() {
+            c.unused(
+                &k("hybrid-e2e"),
+                "with unicast-master-table (a unicast client's Delay_Req go unicast anyway)",
+            );
+        }
         if p.unicast_master_table.is_empty() {
             if p.unicast_request_duration != 300 {
                 c.unused(

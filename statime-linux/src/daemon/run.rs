@@ -213,6 +213,11 @@ struct PortIo {
     server: Option<super::unicast::UnicastServerIo>,
     /// The port serves unicast clients only (`inhibit-multicast-service`).
     inhibit_multicast: bool,
+    /// `hybrid-e2e`: Delay_Req by unicast to the parent.
+    hybrid_e2e: bool,
+    /// Where each foreign master's Announces came from (hybrid E2E), and
+    /// who sent a unicast Delay_Req (answered by unicast).
+    senders: super::unicast::Senders,
 }
 
 impl PortIo {
@@ -465,6 +470,8 @@ impl Daemon {
                 unicast: super::unicast::UnicastIo::new(p),
                 server: super::unicast::UnicastServerIo::new(p),
                 inhibit_multicast: p.inhibit_multicast_service,
+                hybrid_e2e: p.hybrid_e2e,
+                senders: super::unicast::Senders::default(),
             });
         }
         let clock = DaemonClock::from_config(config, phc_index)?;
@@ -993,6 +1000,13 @@ impl Daemon {
                     }
                 }
             }
+            // Hybrid E2E: remember where Announces and unicast Delay_Req
+            // come from.
+            if let Some(port) = self.ports.get_mut(i)
+                && let Some(source) = r.source
+            {
+                port.senders.note(data, source, port.hybrid_e2e);
+            }
             // A unicast server answers Signaling itself; the rest (the
             // clients' Delay_Req) is the instance's.
             if let Some(port) = self.ports.get_mut(i)
@@ -1373,6 +1387,20 @@ impl Daemon {
                         }
                         None if port.inhibit_multicast => continue,
                         None => {}
+                    }
+                }
+                if to.is_none() && port.unicast.is_none() {
+                    // Hybrid E2E: a Delay_Resp to a unicast Delay_Req goes
+                    // back by unicast; a hybrid slave's Delay_Req goes to
+                    // its parent.
+                    let ds = self.instance.data_sets();
+                    to = port
+                        .senders
+                        .route(&buf, port.hybrid_e2e, ds.parent.parent_port_identity);
+                    if to.is_some()
+                        && let Some(flags) = buf.get_mut(6)
+                    {
+                        *flags |= 0x04;
                     }
                 }
                 let len = match port.auth.as_mut() {

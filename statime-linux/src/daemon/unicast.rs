@@ -10,7 +10,7 @@
 //! entry each names.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use statime::datasets::{InstanceDataSets, PortDS};
@@ -389,6 +389,78 @@ impl UnicastServerIo {
         } else {
             self.refused_delay_resp = self.refused_delay_resp.saturating_add(1);
             None
+        }
+    }
+}
+
+/// Hybrid E2E (ptp4l `hybrid_e2e`): who sent what on a multicast port.
+/// Bounded: at most [`Senders::MAX`] of each kind, the oldest forgotten.
+#[derive(Default)]
+pub(super) struct Senders {
+    /// Port identity of a foreign master -> the address its Announces
+    /// come from (kept on a hybrid slave port only).
+    masters: VecDeque<(PortIdentity, PeerAddress)>,
+    /// Port identity of a slave -> the address its unicast Delay_Req came
+    /// from.
+    requesters: VecDeque<(PortIdentity, PeerAddress)>,
+}
+
+impl Senders {
+    /// Entries of each kind kept.
+    pub(super) const MAX: usize = 256;
+
+    fn remember(
+        list: &mut VecDeque<(PortIdentity, PeerAddress)>,
+        id: PortIdentity,
+        a: PeerAddress,
+    ) {
+        if let Some(i) = list.iter().position(|(x, _)| *x == id) {
+            list.remove(i);
+        } else if list.len() >= Self::MAX {
+            list.pop_front();
+        }
+        list.push_back((id, a));
+    }
+
+    /// A received datagram: an Announce (on a hybrid port) or a Delay_Req
+    /// with the unicastFlag.
+    pub(super) fn note(&mut self, data: &[u8], source: PeerAddress, hybrid: bool) {
+        let (Some(&first), Some(&flags), Some(id)) = (
+            data.first(),
+            data.get(6),
+            data.get(20..30).and_then(|b| <&[u8; 10]>::try_from(b).ok()),
+        ) else {
+            return;
+        };
+        let id = PortIdentity::from_bytes(id);
+        match first & 0x0F {
+            0xB if hybrid => Self::remember(&mut self.masters, id, node(source)),
+            0x1 if flags & 0x04 != 0 => Self::remember(&mut self.requesters, id, node(source)),
+            _ => {}
+        }
+    }
+
+    /// Where an outgoing message goes by unicast, if anywhere: a
+    /// Delay_Resp to a requester that asked by unicast; on a hybrid port, a
+    /// Delay_Req to the parent's address.
+    pub(super) fn route(
+        &self,
+        out: &[u8],
+        hybrid: bool,
+        parent: PortIdentity,
+    ) -> Option<PeerAddress> {
+        let find = |list: &VecDeque<(PortIdentity, PeerAddress)>, id: PortIdentity| {
+            list.iter().rev().find(|(x, _)| *x == id).map(|(_, a)| *a)
+        };
+        match out.first()? & 0x0F {
+            0x9 => {
+                let id = out
+                    .get(44..54)
+                    .and_then(|b| <&[u8; 10]>::try_from(b).ok())?;
+                find(&self.requesters, PortIdentity::from_bytes(id))
+            }
+            0x1 if hybrid => find(&self.masters, parent),
+            _ => None,
         }
     }
 }

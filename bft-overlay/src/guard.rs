@@ -11,6 +11,23 @@
 //! fresh sources, or no agreement (more than `f` faulty), nothing is selected:
 //! the status is Unknown and the caller holds the clock over.
 //!
+//! Optionally ([`Guard::set_history_depth`]) a source's interval is the
+//! intersection of its last few samples, each widened by drift x its own
+//! age: a correct source's every interval holds true time, so their
+//! intersection does too, and it is narrower than the newest one alone
+//! (the exchange with the least asymmetry bounds each side). This is what
+//! lets a liar walking slowly across the edge of the honest bound be seen
+//! within a poll or two of crossing it, instead of whenever one exchange
+//! happens to be asymmetric in the right direction.
+//!
+//! Optionally ([`Guard::set_judge_at_completion`]) every source is also
+//! judged against the intersection of all fresh sources at the middle of
+//! its own latest exchange, where its interval is not widened by its age.
+//!
+//! Optionally ([`Guard::set_switch_persistence`]) a source must stay the
+//! better candidate for several consecutive rounds before the guard
+//! switches to it from a still-valid selection.
+//!
 //! Sans-IO: the caller passes `now` (ns on a monotonic time line) and acts
 //! on what [`Guard::evaluate`] returns.
 
@@ -20,6 +37,25 @@ use alloc::vec::Vec;
 use crate::falseticker::{Event, FalsetickerTracker};
 use crate::intersect::{Intersection, Interval, Verdict, intersect, min_sources};
 use crate::source::{BoundAssumptions, SourceSample};
+
+/// A source's earlier samples and when each completed, oldest first.
+type History = VecDeque<(SourceSample, u64)>;
+
+/// The history depth the daemon and the simulator use
+/// ([`Guard::set_history_depth`]): a source's latest two samples. An older
+/// sample is wider than the newest by max-drift x one poll (1.9 us at
+/// 15 ppm and 8 exchanges a second), about the spread of the path jitter,
+/// so a third one seldom narrows it (the overlay simulator's detection
+/// figures are the same with 2, 4 and 8).
+pub const DEFAULT_HISTORY_DEPTH: usize = 2;
+
+/// The switch persistence the daemon and the simulator use
+/// ([`Guard::set_switch_persistence`]), in rounds (a round is one
+/// evaluation, normally one per completed exchange of any source). In the
+/// overlay simulator's three narrow liars (n = 7, 8 exchanges a second
+/// each) it cut the switches in 3 x 10^6 rounds from 75 850 to 413 (8
+/// rounds: 13 116).
+pub const DEFAULT_SWITCH_PERSISTENCE: u32 = 16;
 
 /// How the guard judges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +172,21 @@ pub struct Round<Id> {
 pub struct Guard<Id: Ord + Copy> {
     config: GuardConfig,
     latest: BTreeMap<Id, SourceSample>,
+    /// Per source, its samples before the latest one, newest last (at most
+    /// `history_depth - 1`).
+    /// (`u64::MAX`: completion not known yet, stamped by the next round).
+    history: BTreeMap<Id, History>,
+    history_depth: usize,
+    /// When each latest sample was known complete: the `now` of the first
+    /// round after [`Guard::observe`] (absent until then).
+    completed: BTreeMap<Id, u64>,
+    /// Also judge each source at its own latest completion.
+    judge_at_completion: bool,
+    /// Rounds a challenger must stay better before a switch to it.
+    persistence: u32,
+    /// The source that would replace a still-valid selection, and for how
+    /// many consecutive rounds it has.
+    challenger: Option<(Id, u32)>,
     tracker: FalsetickerTracker<Id>,
     selected: Option<Id>,
     switches: u64,
@@ -156,6 +207,12 @@ impl<Id: Ord + Copy> Guard<Id> {
         Self {
             config,
             latest: BTreeMap::new(),
+            history: BTreeMap::new(),
+            history_depth: 1,
+            completed: BTreeMap::new(),
+            judge_at_completion: false,
+            persistence: 1,
+            challenger: None,
             tracker: FalsetickerTracker::new(),
             selected: None,
             switches: 0,
@@ -205,15 +262,129 @@ impl<Id: Ord + Copy> Guard<Id> {
         &self.config
     }
 
+    /// The largest history depth [`Guard::set_history_depth`] accepts.
+    pub const MAX_HISTORY_DEPTH: usize = 32;
+
+    /// Judge each source by the intersection of its last `depth` samples
+    /// (each aged to the round's `now`, those older than max-age left out)
+    /// instead of its latest one alone; 1 (the default) is the latest only.
+    /// Clamped to `1..=MAX_HISTORY_DEPTH`.
+    ///
+    /// Sound under the same assumptions as one sample: if the source is
+    /// correct and the local clock within max-drift (plus the servo's slew)
+    /// every one of its intervals holds true time, and so does their
+    /// intersection. A source whose own recent intervals do not overlap is
+    /// judged by its latest sample alone (it may have been corrected; the
+    /// intersection over all sources still tolerates it as one of `f`).
+    pub fn set_history_depth(&mut self, depth: usize) {
+        self.history_depth = depth.clamp(1, Self::MAX_HISTORY_DEPTH);
+        let keep = self.history_depth - 1;
+        for h in self.history.values_mut() {
+            while h.len() > keep {
+                h.pop_front();
+            }
+        }
+        self.history.retain(|_, h| !h.is_empty());
+    }
+
+    /// Also judge every source at the time its latest sample completed
+    /// (default: off, judged at the round's `now` only).
+    ///
+    /// At `now` every interval is widened by drift x its age, the judged
+    /// source's own too: a liar measured a poll ago looks a poll's drift
+    /// wider than it measured, and may keep touching the intersection long
+    /// after its centre crossed. A sample brackets true time between its
+    /// Sync's arrival and its Delay_Req's departure, both inside
+    /// `[measured_at, completion]`, so at any time `T` it holds true time
+    /// widened by drift x the larger distance from `T` to either end (at
+    /// `T >= completion` that is its age, as at `now`). Intersecting every
+    /// fresh source at the judged source's own completion is therefore as
+    /// sound as at `now` (the same at most `f` faulty, the same
+    /// assumptions), and the judged source is widened only by its own
+    /// exchange's duration. A source outside that intersection is a
+    /// falseticker even if it still meets the one at `now`; the
+    /// intersection published is always the one at `now`.
+    pub const fn set_judge_at_completion(&mut self, on: bool) {
+        self.judge_at_completion = on;
+    }
+
+    /// Whether sources are also judged at their own completion.
+    #[must_use]
+    pub const fn judges_at_completion(&self) -> bool {
+        self.judge_at_completion
+    }
+
+    /// The history depth (1: the latest sample only).
+    #[must_use]
+    pub const fn history_depth(&self) -> usize {
+        self.history_depth
+    }
+
+    /// Switch from a selection that is still valid to a better candidate
+    /// only after that same candidate has been the better one (below
+    /// `switch_below_percent` of the selection's width) in `rounds`
+    /// consecutive rounds; 1 (the default) switches at once, 0 counts as 1.
+    /// A selection that stops being a valid candidate (a falseticker, its
+    /// midpoint outside the intersection, silent, quarantined) is replaced
+    /// at once whatever this says.
+    pub const fn set_switch_persistence(&mut self, rounds: u32) {
+        self.persistence = if rounds == 0 { 1 } else { rounds };
+    }
+
+    /// Rounds a candidate must stay better before the guard switches to it.
+    #[must_use]
+    pub const fn switch_persistence(&self) -> u32 {
+        self.persistence
+    }
+
     /// Record `id`'s latest measurement.
     pub fn observe(&mut self, id: Id, sample: SourceSample) {
-        self.latest.insert(id, sample);
+        let previous = self.latest.insert(id, sample);
+        let completed = self.completed.remove(&id).unwrap_or(u64::MAX);
+        if let Some(prev) = previous.filter(|_| self.history_depth > 1) {
+            let h = self.history.entry(id).or_default();
+            h.push_back((prev, completed));
+            while h.len() >= self.history_depth {
+                h.pop_front();
+            }
+        }
     }
 
     /// Forget every stored measurement (the local clock was stepped: offsets
     /// measured before mean nothing now). Verdicts are kept.
     pub fn clear_samples(&mut self) {
         self.latest.clear();
+        self.history.clear();
+        self.completed.clear();
+    }
+
+    /// `id`'s interval at `now`: its latest sample's, narrowed by its
+    /// earlier samples that are still within max-age (see
+    /// [`Guard::set_history_depth`]).
+    ///
+    /// At `at` (`now`, or an earlier time when judging at a completion):
+    /// each sample is widened by drift x the larger distance from `at` to
+    /// its `measured_at` or its completion (see
+    /// [`Guard::set_judge_at_completion`]); at `at >= completion` that is
+    /// its age.
+    fn source_interval(
+        &self,
+        id: &Id,
+        latest: &SourceSample,
+        now: u64,
+        at: u64,
+        a: &BoundAssumptions,
+    ) -> Interval {
+        let completed = self.completed.get(id).copied().unwrap_or(u64::MAX);
+        narrowed(
+            latest,
+            completed,
+            self.history.get(id),
+            now,
+            at,
+            self.config.max_age_ns,
+            a,
+        )
     }
 
     /// The local clock's servo applies `ppb` from `now` on.
@@ -287,6 +458,15 @@ impl<Id: Ord + Copy> Guard<Id> {
     /// to follow.
     pub fn evaluate(&mut self, now: u64) -> Round<Id> {
         self.forget_frequencies(now);
+        // Samples observed since the last round completed by `now`.
+        for &id in self.latest.keys() {
+            self.completed.entry(id).or_insert(now);
+        }
+        for h in self.history.values_mut() {
+            for (_, c) in h.iter_mut().filter(|(_, c)| *c == u64::MAX) {
+                *c = now;
+            }
+        }
         let mut a = self.config.assumptions;
         a.max_drift_ppb = a.max_drift_ppb.saturating_add(self.local_slew_ppb(now));
         let max_age = self.config.max_age_ns;
@@ -295,7 +475,7 @@ impl<Id: Ord + Copy> Guard<Id> {
             .iter()
             .map(|(&id, s)| SourceState {
                 id,
-                interval: s.interval_at(now, &a),
+                interval: self.source_interval(&id, s, now, now, &a),
                 verdict: None,
                 quarantined: false,
             })
@@ -329,17 +509,40 @@ impl<Id: Ord + Copy> Guard<Id> {
         };
         let mut events = Vec::new();
         if let Some(x) = &intersection {
-            for s in sources.iter_mut().filter(|s| fresh(&s.id)) {
-                let v = x.classify(&s.interval);
-                s.verdict = Some(v);
-                events.extend(self.tracker.observe(s.id, v, now));
+            let judged: Vec<(Id, Verdict)> = sources
+                .iter()
+                .filter(|s| fresh(&s.id))
+                .map(|s| (s.id, x.classify(&s.interval)))
+                .collect();
+            let late = if self.judge_at_completion {
+                let ids: Vec<Id> = judged.iter().map(|&(id, _)| id).collect();
+                self.judge_at_completion(&ids, &|k| judged[k].1.is_truechimer(), now, &a)
+            } else {
+                Vec::new()
+            };
+            for (k, &(id, v)) in judged.iter().enumerate() {
+                // A falseticker at its own completion is one now.
+                let v = match late.get(k).copied().flatten() {
+                    Some(l) if l.is_falseticker() => l,
+                    _ => v,
+                };
+                if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
+                    s.verdict = Some(v);
+                }
+                events.extend(self.tracker.observe(id, v, now));
             }
         }
         let quarantine = self.update_quarantine(now);
         for s in &mut sources {
             s.quarantined = self.quarantined.contains_key(&s.id);
         }
-        let selected = intersection.and_then(|x| self.choose(&x, &sources));
+        let selected = match intersection {
+            Some(x) => self.choose(&x, &sources),
+            None => {
+                self.challenger = None;
+                None
+            }
+        };
         let switched = (selected != self.selected).then_some(self.selected);
         if switched.is_some() {
             self.switches = self.switches.saturating_add(1);
@@ -354,6 +557,57 @@ impl<Id: Ord + Copy> Guard<Id> {
             events,
             quarantine,
         }
+    }
+
+    /// Each fresh source's verdict against the intersection of every
+    /// fresh source at the middle of its own latest sample's window
+    /// (`measured_at` to completion; see
+    /// [`Guard::set_judge_at_completion`]), for the sources `judge` picks;
+    /// `None` where not judged, or without an agreement there. Aligned
+    /// with `fresh`.
+    fn judge_at_completion(
+        &self,
+        fresh: &[Id],
+        judge: &dyn Fn(usize) -> bool,
+        now: u64,
+        a: &BoundAssumptions,
+    ) -> Vec<Option<Verdict>> {
+        let max_age = self.config.max_age_ns;
+        let entries: Vec<(&SourceSample, u64, Option<&History>)> = fresh
+            .iter()
+            .filter_map(|id| {
+                let s = self.latest.get(id)?;
+                let c = self.completed.get(id).copied().unwrap_or(u64::MAX);
+                Some((s, c, self.history.get(id)))
+            })
+            .collect();
+        if entries.len() != fresh.len() {
+            return alloc::vec![None; fresh.len()];
+        }
+        let mut buffer: Vec<Interval> = Vec::with_capacity(entries.len());
+        (0..fresh.len())
+            .map(|k| {
+                if !judge(k) {
+                    return None;
+                }
+                let (own, completed, _) = entries[k];
+                if completed == u64::MAX {
+                    return None;
+                }
+                let measured = own.measured_at_ns.min(completed);
+                // The middle of the judged sample's own window: its
+                // interval is widened least there (drift x half the window).
+                let at = measured + (completed - measured) / 2;
+                buffer.clear();
+                buffer.extend(
+                    entries
+                        .iter()
+                        .map(|&(s, c, h)| narrowed(s, c, h, now, at, max_age, a)),
+                );
+                let x = intersect(&buffer, self.config.faults).ok()?;
+                Some(x.classify(&buffer[k]))
+            })
+            .collect()
     }
 
     /// Quarantine falsetickers of long standing, re-admit sources that have
@@ -395,12 +649,13 @@ impl<Id: Ord + Copy> Guard<Id> {
     }
 
     /// Keep the current selection while its midpoint lies in the
-    /// intersection and no candidate is much narrower; otherwise take the
-    /// narrowest candidate. Widths are compared as measured (without the
+    /// intersection and no candidate has been much narrower for
+    /// `persistence` consecutive rounds; otherwise take the narrowest
+    /// candidate. Widths are compared as measured (without the
     /// drift term): at a common `now` the source measured last always looks
     /// narrowest, and comparing aged widths made honest sources of equal
     /// quality take turns as their exchanges interleaved.
-    fn choose(&self, x: &Intersection, sources: &[SourceState<Id>]) -> Option<Id> {
+    fn choose(&mut self, x: &Intersection, sources: &[SourceState<Id>]) -> Option<Id> {
         let a = self.config.assumptions;
         let width = |s: &SourceState<Id>| {
             self.latest
@@ -415,20 +670,78 @@ impl<Id: Ord + Copy> Guard<Id> {
                     && !s.quarantined
             })
         };
-        let best = candidates().min_by_key(|s| width(s))?;
+        let Some(best) = candidates().min_by_key(|s| width(s)) else {
+            self.challenger = None;
+            return None;
+        };
         let current = self
             .selected
             .and_then(|id| candidates().find(|s| s.id == id));
-        match current {
-            Some(c)
-                if u128::from(width(best)) * 100
-                    >= u128::from(width(c)) * u128::from(self.config.switch_below_percent) =>
-            {
-                Some(c.id)
-            }
-            _ => Some(best.id),
+        let Some(c) = current else {
+            // No valid selection: take the best at once.
+            self.challenger = None;
+            return Some(best.id);
+        };
+        if u128::from(width(best)) * 100
+            >= u128::from(width(c)) * u128::from(self.config.switch_below_percent)
+        {
+            self.challenger = None;
+            return Some(c.id);
+        }
+        // `best` is much narrower than the valid selection: switch once it
+        // has been so for `persistence` consecutive rounds.
+        let rounds = match self.challenger {
+            Some((id, n)) if id == best.id => n.saturating_add(1),
+            _ => 1,
+        };
+        if rounds >= self.persistence {
+            self.challenger = None;
+            Some(best.id)
+        } else {
+            self.challenger = Some((best.id, rounds));
+            Some(c.id)
         }
     }
+}
+
+/// `s`'s interval at `at`, for a sample that completed at `completed`:
+/// widened by drift x the larger of `|at - measured_at|` and
+/// `|at - completed|` (its age when `at >= completed`).
+fn interval_between(s: &SourceSample, completed: u64, at: u64, a: &BoundAssumptions) -> Interval {
+    let spread = at
+        .abs_diff(s.measured_at_ns)
+        .max(at.abs_diff(completed.max(s.measured_at_ns)));
+    s.interval_at(s.measured_at_ns.saturating_add(spread), a)
+}
+
+/// A source's interval at `at` from its latest sample (completed at
+/// `completed`) narrowed by its earlier samples still within `max_age` of
+/// `now`. Samples that do not overlap (the source contradicts itself: it
+/// is faulty, or was corrected) leave the latest one alone, as without
+/// history.
+fn narrowed(
+    latest: &SourceSample,
+    completed: u64,
+    history: Option<&History>,
+    now: u64,
+    at: u64,
+    max_age: u64,
+    a: &BoundAssumptions,
+) -> Interval {
+    let newest = interval_between(latest, completed, at, a);
+    let Some(h) = history else {
+        return newest;
+    };
+    let (mut lo, mut hi) = (newest.lower(), newest.upper());
+    for (old, c) in h
+        .iter()
+        .filter(|(s, _)| now.saturating_sub(s.measured_at_ns) <= max_age)
+    {
+        let i = interval_between(old, *c, at, a);
+        lo = lo.max(i.lower());
+        hi = hi.min(i.upper());
+    }
+    Interval::new(lo, hi).unwrap_or(newest)
 }
 
 #[cfg(test)]
@@ -709,5 +1022,142 @@ mod tests {
         }
         g2.set_quarantine(None);
         assert_eq!(g2.quarantined().count(), 0);
+    }
+
+    #[test]
+    fn a_challenger_must_stay_better_for_the_persistence_rounds() {
+        let mut g = guard();
+        g.set_switch_persistence(3);
+        assert_eq!(g.switch_persistence(), 3);
+        g.observe(1, sample(0, 30_000, 0));
+        g.observe(2, sample(100, 25_000, 0));
+        g.observe(3, sample(-100, 40_000, 0));
+        // The first selection is immediate.
+        assert_eq!(g.evaluate(0).selected, Some(2));
+        // Source 1 becomes much narrower: kept out for two rounds...
+        g.observe(1, sample(0, 5_000, 1));
+        for t in 1..3 {
+            let r = g.evaluate(t);
+            assert_eq!((r.selected, r.switched), (Some(2), None), "t = {t}");
+        }
+        // ...and followed in the third in a row.
+        let r = g.evaluate(3);
+        assert_eq!((r.selected, r.switched), (Some(1), Some(Some(2))));
+        assert_eq!(g.switches(), 2);
+
+        // A challenger that drops out restarts the count: source 2 much
+        // narrower for two rounds, then not, then again for two.
+        let narrow = |g: &mut Guard<u8>, t: u64, path: i64| {
+            g.observe(2, sample(100, path, t));
+            g.evaluate(t)
+        };
+        assert_eq!(narrow(&mut g, 4, 1_000).selected, Some(1));
+        assert_eq!(narrow(&mut g, 5, 1_000).selected, Some(1));
+        assert_eq!(narrow(&mut g, 6, 25_000).selected, Some(1));
+        assert_eq!(narrow(&mut g, 7, 1_000).selected, Some(1));
+        assert_eq!(narrow(&mut g, 8, 1_000).selected, Some(1));
+        assert_eq!(narrow(&mut g, 9, 1_000).selected, Some(2));
+
+        // A selection that stops being valid is left at once: source 2
+        // jumps 1 ms away (a falseticker).
+        g.observe(2, sample(1_000_000, 1_000, 10));
+        let r = g.evaluate(10);
+        assert_eq!((r.selected, r.switched), (Some(1), Some(Some(2))));
+    }
+
+    #[test]
+    fn persistence_one_or_zero_switches_at_once() {
+        let mut g = guard();
+        g.set_switch_persistence(0);
+        assert_eq!(g.switch_persistence(), 1);
+        g.observe(1, sample(0, 30_000, 0));
+        g.observe(2, sample(100, 25_000, 0));
+        g.observe(3, sample(-100, 40_000, 0));
+        assert_eq!(g.evaluate(0).selected, Some(2));
+        g.observe(1, sample(0, 5_000, 1));
+        assert_eq!(g.evaluate(1).selected, Some(1));
+    }
+
+    fn drifting_guard() -> Guard<u8> {
+        Guard::new(GuardConfig {
+            faults: 1,
+            assumptions: BoundAssumptions {
+                asymmetry_ns: 0,
+                max_drift_ppb: 10_000,
+            },
+            ..GuardConfig::default()
+        })
+    }
+
+    #[test]
+    fn history_narrows_a_source_to_what_all_its_samples_allow() {
+        let ms = 1_000_000;
+        let mut g = drifting_guard();
+        g.set_history_depth(2);
+        assert_eq!(g.history_depth(), 2);
+        // An exchange 100 ms ago: [-10 us, +30 us]; one now: [0, 40 us]
+        // (10 ppm x 100 ms = 1 us of drift on the older one).
+        g.observe(1, sample(10_000, 20_000, 0));
+        let _ = g.evaluate(0);
+        g.observe(1, sample(20_000, 20_000, 100 * ms));
+        let r = g.evaluate(100 * ms);
+        let i = r.sources[0].interval;
+        assert_eq!((i.lower(), i.upper()), (0, 31_000));
+        // Without history: the newest alone.
+        let mut plain = drifting_guard();
+        plain.observe(1, sample(10_000, 20_000, 0));
+        plain.observe(1, sample(20_000, 20_000, 100 * ms));
+        let i = plain.evaluate(100 * ms).sources[0].interval;
+        assert_eq!((i.lower(), i.upper()), (0, 40_000));
+        // Samples that contradict each other: the newest alone.
+        g.observe(1, sample(500_000, 20_000, 200 * ms));
+        let i = g.evaluate(200 * ms).sources[0].interval;
+        assert_eq!((i.lower(), i.upper()), (480_000, 520_000));
+        // A step forgets the history too.
+        g.clear_samples();
+        g.observe(1, sample(0, 20_000, 300 * ms));
+        let i = g.evaluate(300 * ms).sources[0].interval;
+        assert_eq!((i.lower(), i.upper()), (-20_000, 20_000));
+    }
+
+    #[test]
+    fn a_liar_is_judged_at_its_own_completion_not_widened_by_its_age() {
+        // Source 1 and the liar 3 complete at 0, source 2 (measured at 0)
+        // is first seen at 200 ms, the round. At 200 ms every interval is
+        // 2 us wider (10 ppm x 200 ms) and the liar's [29, 73] us meets the
+        // intersection [-14, 30] us; at its own completion (0) it is
+        // [31, 71] us against [-14, 30] us: 1 us above.
+        let ms = 1_000_000;
+        let run = |judge: bool| {
+            let mut g = drifting_guard();
+            g.set_judge_at_completion(judge);
+            assert_eq!(g.judges_at_completion(), judge);
+            g.observe(1, sample(0, 20_000, 0)); // [-20, 20] us at 0
+            g.observe(3, sample(51_000, 20_000, 0)); // [31, 71] us at 0
+            let r = g.evaluate(0);
+            assert!(matches!(r.status, GuardStatus::TooFewSources { .. }));
+            g.observe(2, sample(8_000, 20_000, 0)); // [-12, 28] us at 0
+            g.evaluate(200 * ms)
+        };
+        let verdict = |r: &Round<u8>, id: u8| {
+            r.sources
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.verdict)
+                .unwrap()
+        };
+        let classic = run(false);
+        assert!(verdict(&classic, 3).is_truechimer(), "29 us < 30 us at now");
+        let judged = run(true);
+        assert_eq!(
+            verdict(&judged, 3),
+            Verdict::Falseticker {
+                reason: crate::intersect::FalseReason::Above { by: 1_000 }
+            }
+        );
+        // Honest sources are not blamed, and the published intersection is
+        // the one at now either way.
+        assert!(verdict(&judged, 1).is_truechimer() && verdict(&judged, 2).is_truechimer());
+        assert_eq!(judged.intersection, classic.intersection);
     }
 }

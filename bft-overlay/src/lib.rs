@@ -58,7 +58,8 @@ pub mod source;
 
 pub use falseticker::{Event, FalsetickerTracker, SourceRecord};
 pub use guard::{
-    Guard, GuardConfig, GuardStatus, QuarantineChange, QuarantinePolicy, Round, SourceState,
+    DEFAULT_HISTORY_DEPTH, DEFAULT_SWITCH_PERSISTENCE, Guard, GuardConfig, GuardStatus,
+    QuarantineChange, QuarantinePolicy, Round, SourceState,
 };
 pub use intersect::{
     FalseReason, IntersectError, Intersection, Interval, InvalidInterval, MAX_SOURCES, Verdict,

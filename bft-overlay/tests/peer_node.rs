@@ -5,8 +5,8 @@ mod peer_common;
 
 use bft_overlay::peer::wire::{FLAG_TWO_STEP, MESSAGE_LEN};
 use bft_overlay::peer::{
-    Action, BoundStatus, DropReason, HlcTimestamp, KeyTable, Message, MessageType, NodeId, Now,
-    OwnBound, PeerConfig, PeerNode, Transmit,
+    Action, BoundStatus, ConfigError, DropReason, HlcTimestamp, KeyTable, Message, MessageType,
+    NodeId, Now, OwnBound, PeerConfig, PeerNode, Transmit,
 };
 use bft_overlay::{BoundAssumptions, Interval, SourceSample};
 use peer_common::{addr, keys_for, node, pair_key, sends, synced};
@@ -430,5 +430,17 @@ fn bad_configurations_are_refused() {
         poll_interval_ns: 0,
         ..cfg
     };
-    assert!(PeerNode::new(zero, keys, [(B, addr(B))]).is_err());
+    assert_eq!(
+        PeerNode::new(zero, keys.clone(), [(B, addr(B))]).err(),
+        Some(ConfigError::ZeroInterval)
+    );
+    let no_wait = PeerConfig {
+        response_timeout_ns: 0,
+        ..cfg
+    };
+    assert_eq!(
+        PeerNode::new(no_wait, keys.clone(), [(B, addr(B))]).err(),
+        Some(ConfigError::ZeroTimeout)
+    );
+    assert!(PeerNode::new(cfg, keys, [(B, addr(B))]).is_ok());
 }

@@ -1142,11 +1142,18 @@ pub fn run(data: &[u8]) -> Stats {
     let node = match PeerNode::new(config, keys, PEERS.iter().map(|&p| (p, addr(p)))) {
         Ok(n) => n,
         Err(e) => {
-            assert_eq!(config.poll_interval_ns, 0, "refused: {e}");
+            assert!(
+                config.poll_interval_ns == 0 || config.response_timeout_ns == 0,
+                "refused: {e}"
+            );
             return Stats::default();
         }
     };
     assert_ne!(config.poll_interval_ns, 0, "a zero poll interval was taken");
+    assert_ne!(
+        config.response_timeout_ns, 0,
+        "a zero response timeout was taken"
+    );
     let mut s = State {
         node,
         config,

@@ -341,6 +341,9 @@ pub enum ConfigError {
     SelfAsPeer,
     /// A poll interval of zero.
     ZeroInterval,
+    /// A response timeout of zero: every request would expire the moment
+    /// it is sent, and no exchange could complete.
+    ZeroTimeout,
 }
 
 impl fmt::Display for ConfigError {
@@ -349,6 +352,7 @@ impl fmt::Display for ConfigError {
             Self::NoKey(p) => write!(f, "no key for peer {p}"),
             Self::SelfAsPeer => f.write_str("a node cannot be its own peer"),
             Self::ZeroInterval => f.write_str("the poll interval must not be zero"),
+            Self::ZeroTimeout => f.write_str("the response timeout must not be zero"),
         }
     }
 }
@@ -433,7 +437,7 @@ impl PeerNode {
     /// # Errors
     ///
     /// [`ConfigError`] when a peer has no key, the node lists itself, or
-    /// the poll interval is zero.
+    /// the poll interval or the response timeout is zero.
     pub fn new(
         config: PeerConfig,
         keys: KeyTable,
@@ -441,6 +445,9 @@ impl PeerNode {
     ) -> Result<Self, ConfigError> {
         if config.poll_interval_ns == 0 {
             return Err(ConfigError::ZeroInterval);
+        }
+        if config.response_timeout_ns == 0 {
+            return Err(ConfigError::ZeroTimeout);
         }
         let mut map = BTreeMap::new();
         for (id, addr) in peers {

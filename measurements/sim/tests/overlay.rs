@@ -186,6 +186,15 @@ fn drifting_liars_are_detected_within_three_polls_of_crossing() {
         assert!(p99 <= MAX_DETECTION_POLLS, "{name}: p99 {p99} polls");
         let max = s.detect_max_polls.unwrap();
         assert!(max <= 3.0 * MAX_DETECTION_POLLS, "{name}: {max} polls");
+        // A crossing an interval test can see (beyond the honest intervals
+        // by more than half the liar's exchange asymmetry) is never
+        // overdue: the guard judges each source also at its own completion
+        // and by its last two samples.
+        assert_eq!(s.overdue, 0, "{name}");
+        // By the asymmetry-blind definition (until 2026-12-07) too, never
+        // much later than 3 polls.
+        let blind = s.blind_detect_max_s / o.scenario.poll_interval_s;
+        assert!(blind <= 3.0 * MAX_DETECTION_POLLS, "{name}: {blind} polls");
         // Crossing happens at a true error of a few times the bounds, not
         // at some trivially huge one.
         for d in &s.detections {

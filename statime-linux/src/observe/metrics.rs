@@ -384,12 +384,108 @@ pub fn render(s: &Snapshot) -> String {
             "Half-width of the bound this node states to its peers (NaN: unknown)",
             p.own_bound_s.unwrap_or(f64::NAN),
         );
+        peer_membership(r, p);
     }
 
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &root);
     out
+}
+
+/// The overlay's membership: admitted members by origin and, with
+/// gossip, what membership by gossip did (`statime_overlay_peer_gossip_*`).
+fn peer_membership(r: &mut Registry, p: &super::snapshot::PeersView) {
+    let members = GaugeFamily::default();
+    for origin in ["configured", "learned"] {
+        let n = p.members.iter().filter(|m| m.origin == origin).count();
+        #[allow(clippy::cast_precision_loss)]
+        members
+            .get_or_create(&vec![("origin", origin.to_owned())])
+            .set(n as f64);
+    }
+    r.register(
+        "overlay_peer_members",
+        "Admitted overlay members, by origin (configured seeds, learned by gossip)",
+        members,
+    );
+    let Some(g) = &p.gossip else {
+        return;
+    };
+    #[allow(clippy::cast_precision_loss)]
+    gauge(
+        r,
+        "overlay_peer_gossip_candidates",
+        "Claimed member addresses waiting for or under a probe",
+        g.candidates as f64,
+    );
+    for (name, help, v) in [
+        (
+            "overlay_peer_gossip_hints_received",
+            "Membership hints received (gossiped, or a trusted node's own source address)",
+            g.hints_received,
+        ),
+        (
+            "overlay_peer_gossip_hints_known",
+            "Hints naming a member at the address it is admitted at",
+            g.hints_known,
+        ),
+        (
+            "overlay_peer_gossip_sent",
+            "Gossip datagrams sent (pushes, answers, probes)",
+            g.gossip_sent,
+        ),
+        (
+            "overlay_peer_gossip_received",
+            "Gossip datagrams that authenticated",
+            g.gossip_received,
+        ),
+        (
+            "overlay_peer_gossip_probes_sent",
+            "Probes sent to claimed member addresses",
+            g.probes_sent,
+        ),
+        (
+            "overlay_peer_gossip_probe_answers_sent",
+            "Answers to other nodes' probes, sent to addresses not yet verified",
+            g.probe_answers_sent,
+        ),
+        (
+            "overlay_peer_gossip_admissions",
+            "Members admitted by a verified probe",
+            g.admitted,
+        ),
+        (
+            "overlay_peer_gossip_moves",
+            "Learned members re-bound to a new, verified address",
+            g.moved,
+        ),
+        (
+            "overlay_peer_gossip_expiries",
+            "Learned members dropped for silence",
+            g.expired,
+        ),
+        (
+            "overlay_peer_gossip_rate_limited",
+            "Probes and answers held back by the per-round budget",
+            g.rate_limited,
+        ),
+    ] {
+        let c: Counter<u64> = Counter::default();
+        c.inc_by(v);
+        r.register(name, help, c);
+    }
+    let refused = CounterFamily::default();
+    for (reason, &v) in &g.refused {
+        refused
+            .get_or_create(&vec![("reason", reason.clone())])
+            .inc_by(v);
+    }
+    r.register(
+        "overlay_peer_gossip_refused",
+        "Membership hints and admissions refused, by reason (untrusted, wrong-source, unanswered ...)",
+        refused,
+    );
 }
 
 /// Read one sample's value out of OpenMetrics text: the line whose name and
@@ -511,6 +607,82 @@ mod tests {
                 assert!(name.ends_with("_seconds"), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn gossip_membership_has_its_metrics() {
+        use crate::observe::snapshot::{GossipView, MemberView, PeersView};
+        let mut s = snapshot();
+        let member = |id, origin: &str| MemberView {
+            id,
+            address: "192.0.2.1:320".into(),
+            origin: origin.into(),
+            ..MemberView::default()
+        };
+        let mut refused = std::collections::BTreeMap::new();
+        refused.insert("wrong-source".to_owned(), 4);
+        refused.insert("unanswered".to_owned(), 2);
+        s.overlay.peers = Some(PeersView {
+            members: vec![
+                member(1, "configured"),
+                member(2, "learned"),
+                member(3, "learned"),
+            ],
+            gossip: Some(GossipView {
+                hints_received: 30,
+                hints_known: 20,
+                gossip_sent: 11,
+                gossip_received: 12,
+                probes_sent: 5,
+                probe_answers_sent: 6,
+                admitted: 2,
+                moved: 1,
+                expired: 3,
+                rate_limited: 7,
+                candidates: 4,
+                refused,
+            }),
+            ..PeersView::default()
+        });
+        let t = render(&s);
+        let v = |sel: &str| sample_value(&t, sel).unwrap_or_else(|| panic!("{sel} in\n{t}"));
+        assert_eq!(
+            v("statime_overlay_peer_members{origin=\"configured\"}"),
+            1.0
+        );
+        assert_eq!(v("statime_overlay_peer_members{origin=\"learned\"}"), 2.0);
+        assert_eq!(v("statime_overlay_peer_gossip_candidates"), 4.0);
+        assert_eq!(v("statime_overlay_peer_gossip_hints_received_total"), 30.0);
+        assert_eq!(v("statime_overlay_peer_gossip_hints_known_total"), 20.0);
+        assert_eq!(v("statime_overlay_peer_gossip_sent_total"), 11.0);
+        assert_eq!(v("statime_overlay_peer_gossip_received_total"), 12.0);
+        assert_eq!(v("statime_overlay_peer_gossip_probes_sent_total"), 5.0);
+        assert_eq!(
+            v("statime_overlay_peer_gossip_probe_answers_sent_total"),
+            6.0
+        );
+        assert_eq!(v("statime_overlay_peer_gossip_admissions_total"), 2.0);
+        assert_eq!(v("statime_overlay_peer_gossip_moves_total"), 1.0);
+        assert_eq!(v("statime_overlay_peer_gossip_expiries_total"), 3.0);
+        assert_eq!(v("statime_overlay_peer_gossip_rate_limited_total"), 7.0);
+        assert_eq!(
+            v("statime_overlay_peer_gossip_refused_total{reason=\"wrong-source\"}"),
+            4.0
+        );
+        assert_eq!(
+            v("statime_overlay_peer_gossip_refused_total{reason=\"unanswered\"}"),
+            2.0
+        );
+        // Without gossip: the members, no gossip family.
+        if let Some(p) = &mut s.overlay.peers {
+            p.gossip = None;
+        }
+        let t = render(&s);
+        assert_eq!(
+            sample_value(&t, "statime_overlay_peer_members{origin=\"learned\"}"),
+            Some(2.0)
+        );
+        assert!(!t.contains("statime_overlay_peer_gossip_"), "{t}");
     }
 
     #[test]

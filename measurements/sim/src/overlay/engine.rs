@@ -157,6 +157,10 @@ pub struct RunMetrics {
     pub honest_misses: u64,
     /// The first of them.
     pub first_honest_miss: Option<HonestMiss>,
+    /// Rounds in which the guard called an honest source a falseticker
+    /// while at most `f` fresh intervals missed true time (the guarantee
+    /// says: none).
+    pub honest_falsetickers: u64,
     /// The first Agreement round with true time outside, however many
     /// were faulty.
     pub first_wrong: Option<Violation>,
@@ -171,10 +175,14 @@ pub struct RunMetrics {
     /// (the theorem says: none).
     pub provable_missed: u64,
     /// Every crossing (by true error) that was detected. A liar crosses
-    /// when its own bound around its clock's true error meets no honest
-    /// interval: no honest interval could absorb it any more. A crossing
-    /// lasts from the first such round until the liar has been absorbable
-    /// again for more than [`DETECTION_POLLS`] polls.
+    /// when its own bound around its clock's true error, widened by half
+    /// its latest exchange's asymmetry, meets no honest interval (of the
+    /// latest samples alone): no honest interval could absorb it any more,
+    /// and wherever the asymmetry put the interval it reported, an
+    /// interval test can see it. A crossing lasts from the first such
+    /// round until the liar has been absorbable again for more than
+    /// [`DETECTION_POLLS`] polls. (Until 2026-12-07 the asymmetry was left
+    /// out: see `blind_*`.)
     pub detections: Vec<Detection>,
     /// Crossings still undetected [`DETECTION_POLLS`] polls after they
     /// began.
@@ -184,6 +192,15 @@ pub struct RunMetrics {
     pub brief_undetected: u64,
     /// Crossings undetected when the run ended.
     pub open: u64,
+    /// Asymmetry-blind crossings (the definition until 2026-12-07: the
+    /// liar's own bound around its true error, ignoring how far its
+    /// exchange's asymmetry moved what it reported) that were detected.
+    pub blind_detected: u64,
+    /// Of the asymmetry-blind crossings, those undetected after
+    /// [`DETECTION_POLLS`] polls.
+    pub blind_overdue: u64,
+    /// The longest detection of an asymmetry-blind crossing, s.
+    pub blind_detect_max_s: f64,
     /// Published half-widths (Agreement rounds from `reset-s`), ns.
     pub half_widths: LogHistogram,
     /// Per source, the half-width of each of its fresh intervals (age 0)
@@ -275,6 +292,73 @@ impl PartialOrd for Ev {
 impl Ord for Ev {
     fn cmp(&self, o: &Self) -> Ordering {
         self.at.total_cmp(&o.at).then(self.seq.cmp(&o.seq))
+    }
+}
+
+/// What one round did to an [`Episode`].
+enum Step2 {
+    /// Detected (`source` to be filled in).
+    Detected(Detection),
+    /// Ended undetected within [`DETECTION_POLLS`] polls.
+    Brief,
+    /// Undetected [`DETECTION_POLLS`] polls after it began.
+    Overdue,
+}
+
+impl Episode {
+    /// One judged round: `crossed` by the episode's definition, the
+    /// guard's verdict, the liar's true error. An episode runs from the
+    /// first crossing until the liar has stayed absorbable for more than
+    /// `limit` (ns): flickering back and forth across the bound does not
+    /// restart the clock.
+    fn step(
+        &mut self,
+        crossed: bool,
+        falseticker: bool,
+        now: f64,
+        err: f64,
+        limit: f64,
+    ) -> Option<Step2> {
+        if crossed {
+            if !self.active {
+                *self = Self {
+                    active: true,
+                    start: now,
+                    last_crossed: now,
+                    stretch: None,
+                    error_at_start: err,
+                    detected: false,
+                    overdue: false,
+                };
+            }
+            self.last_crossed = now;
+            self.stretch.get_or_insert(now);
+        } else {
+            self.stretch = None;
+        }
+        if !self.active {
+            return None;
+        }
+        if falseticker && !self.detected {
+            self.detected = true;
+            return Some(Step2::Detected(Detection {
+                source: 0,
+                delay_s: (now - self.start) / NS,
+                continuous_s: self.stretch.map_or(0.0, |t| (now - t) / NS),
+                error_at_cross_ns: self.error_at_start,
+                error_at_detect_ns: err,
+            }));
+        }
+        if !crossed && now - self.last_crossed > limit {
+            let brief = !self.detected && !self.overdue;
+            *self = Self::default();
+            return brief.then_some(Step2::Brief);
+        }
+        if !self.detected && !self.overdue && now - self.start > limit {
+            self.overdue = true;
+            return Some(Step2::Overdue);
+        }
+        None
     }
 }
 
@@ -370,6 +454,9 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
         max_age_ns,
         switch_below_percent: sc.guard.switch_below_percent,
     });
+    guard.set_history_depth(sc.guard.history_depth);
+    guard.set_switch_persistence(sc.guard.switch_persistence_rounds);
+    guard.set_judge_at_completion(sc.guard.judge_at_completion);
     // The servo starts with no adjustment.
     guard.note_local_frequency(0, 0);
     let l = &sc.local;
@@ -405,6 +492,10 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
     let mut latest: Vec<Option<SourceSample>> = vec![None; n];
     let mut last_number: Vec<u64> = vec![0; n];
     let mut episodes: Vec<Episode> = vec![Episode::default(); n];
+    let mut blind_episodes: Vec<Episode> = vec![Episode::default(); n];
+    // Per source: its latest measured offset minus its true offset (half
+    // its exchange's asymmetry, and noise), ns.
+    let mut shift: Vec<f64> = vec![0.0; n];
     let mut m = RunMetrics {
         seed,
         source_bounds: vec![LogHistogram::new(); n],
@@ -537,6 +628,15 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     },
                 };
                 guard.observe(src, sample);
+                {
+                    let err = s
+                        .liar
+                        .as_ref()
+                        .map_or(0.0, |l| l.error_at(now / NS, ex.number));
+                    #[allow(clippy::cast_precision_loss)]
+                    let measured = sample.offset_ns as f64;
+                    shift[src] = measured - (-clock.error_at(now) + err);
+                }
                 latest[src] = Some(sample);
                 let round = guard.evaluate(now_ns);
                 m.samples += 1;
@@ -567,14 +667,25 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                     }
                 }
 
-                // Fresh intervals, as the guard sees them.
-                let fresh: Vec<Option<Interval>> = latest
+                // Fresh intervals of the latest samples alone: the yardstick
+                // of the crossings below (unchanged since 2026-11-22).
+                let single: Vec<Option<Interval>> = latest
                     .iter()
                     .map(|s| {
                         s.filter(|s| now_ns.saturating_sub(s.measured_at_ns) <= max_age_ns)
                             .map(|s| s.interval_at(now_ns, &eff))
                     })
                     .collect();
+                // Fresh intervals as the guard used them (with a history
+                // depth above 1, each narrowed by the source's earlier
+                // samples): these are what must hold true time, and what
+                // counts as faulty.
+                let mut fresh: Vec<Option<Interval>> = vec![None; n];
+                for s in &round.sources {
+                    if single[s.id].is_some() {
+                        fresh[s.id] = Some(s.interval);
+                    }
+                }
                 let faulty = fresh
                     .iter()
                     .flatten()
@@ -604,6 +715,14 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                         by_ns: by,
                         freq_error_ppb: clock.frequency_error_ppb(),
                     });
+                }
+                if faulty <= f
+                    && round
+                        .sources
+                        .iter()
+                        .any(|s| !liar[s.id] && s.verdict.is_some_and(|v| v.is_falseticker()))
+                {
+                    m.honest_falsetickers += 1;
                 }
                 match round.status {
                     GuardStatus::Agreement => m.agreement += 1,
@@ -656,18 +775,25 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                 // Crossings, judged only when the guard could judge (at
                 // least 2f + 1 fresh sources).
                 let judged = !matches!(round.status, GuardStatus::TooFewSources { .. });
-                let hull = fresh
-                    .iter()
-                    .zip(&liar)
-                    .filter(|&(_, &l)| !l)
-                    .filter_map(|(i, _)| *i)
-                    .fold(None, |h: Option<(i64, i64)>, i| {
-                        Some(h.map_or((i.lower(), i.upper()), |(lo, hi)| {
-                            (lo.min(i.lower()), hi.max(i.upper()))
-                        }))
-                    });
+                let hull_of = |ivs: &[Option<Interval>]| {
+                    ivs.iter()
+                        .zip(&liar)
+                        .filter(|&(_, &l)| !l)
+                        .filter_map(|(i, _)| *i)
+                        .fold(None, |h: Option<(i64, i64)>, i| {
+                            Some(h.map_or((i.lower(), i.upper()), |(lo, hi)| {
+                                (lo.min(i.lower()), hi.max(i.upper()))
+                            }))
+                        })
+                };
+                // The provable rule judges what the guard saw; crossings
+                // are judged against the single-sample yardstick.
+                let hull = hull_of(&fresh);
+                let yardstick = hull_of(&single);
                 for k in (0..n).filter(|&k| liar[k] && judged) {
-                    let (Some((lo, hi)), Some(iv), Some(ls)) = (hull, fresh[k], latest[k]) else {
+                    let (Some((lo, hi)), Some((ylo, yhi)), Some(iv), Some(ls)) =
+                        (hull, yardstick, fresh[k], latest[k])
+                    else {
                         continue;
                     };
                     let falseticker = round
@@ -696,51 +822,34 @@ pub fn run(sc: &OverlayScenario, seed: u64, samples: u64) -> RunMetrics {
                         .as_ref()
                         .map_or(0.0, |l| l.error_at(now / NS, last_number[k]));
                     #[allow(clippy::cast_precision_loss)]
-                    let (b, lo, hi) = (ls.bound_at(now_ns, &eff) as f64, lo as f64, hi as f64);
+                    let (b, lo, hi) = (ls.bound_at(now_ns, &eff) as f64, ylo as f64, yhi as f64);
                     let centre = truth + err;
-                    let crossed = centre + b < lo || centre - b > hi;
-                    // An episode runs from the first crossing until the
-                    // liar has stayed absorbable for more than
-                    // `DETECTION_POLLS` polls: flickering back and forth
-                    // across the bound does not restart the clock.
-                    let e = &mut episodes[k];
-                    if crossed {
-                        if !e.active {
-                            *e = Episode {
-                                active: true,
-                                start: now,
-                                last_crossed: now,
-                                stretch: None,
-                                error_at_start: err,
-                                detected: false,
-                                overdue: false,
-                            };
+                    // Asymmetry-blind (the definition until 2026-12-07):
+                    // the liar's own bound around its true error.
+                    let blind = centre + b < lo || centre - b > hi;
+                    // Visible: widened by half its exchange's asymmetry
+                    // (its measured offset minus its true error), so that
+                    // wherever the asymmetry put its reported interval,
+                    // that interval meets no honest interval: an interval
+                    // test can see it. A blind crossing by less than that
+                    // is one no interval test of that round can see.
+                    let wide = b + shift[k].abs();
+                    let crossed = centre + wide < lo || centre - wide > hi;
+                    if let Some(d) = episodes[k].step(crossed, falseticker, now, err, detect_limit)
+                    {
+                        match d {
+                            Step2::Detected(d) => m.detections.push(Detection { source: k, ..d }),
+                            Step2::Brief => m.brief_undetected += 1,
+                            Step2::Overdue => m.overdue += 1,
                         }
-                        e.last_crossed = now;
-                        e.stretch.get_or_insert(now);
-                    } else {
-                        e.stretch = None;
                     }
-                    if e.active {
-                        if falseticker && !e.detected {
-                            e.detected = true;
-                            m.detections.push(Detection {
-                                source: k,
-                                delay_s: (now - e.start) / NS,
-                                continuous_s: e.stretch.map_or(0.0, |t| (now - t) / NS),
-                                error_at_cross_ns: e.error_at_start,
-                                error_at_detect_ns: err,
-                            });
+                    match blind_episodes[k].step(blind, falseticker, now, err, detect_limit) {
+                        Some(Step2::Detected(d)) => {
+                            m.blind_detect_max_s = m.blind_detect_max_s.max(d.delay_s);
+                            m.blind_detected += 1;
                         }
-                        if !crossed && now - e.last_crossed > detect_limit {
-                            if !e.detected && !e.overdue {
-                                m.brief_undetected += 1;
-                            }
-                            *e = Episode::default();
-                        } else if !e.detected && !e.overdue && now - e.start > detect_limit {
-                            e.overdue = true;
-                            m.overdue += 1;
-                        }
+                        Some(Step2::Overdue) => m.blind_overdue += 1,
+                        _ => {}
                     }
                 }
 

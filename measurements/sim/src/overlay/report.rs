@@ -40,6 +40,8 @@ pub struct Summary {
     pub first_violation: Option<Violation>,
     /// Rounds in which an honest interval missed true time.
     pub honest_misses: u64,
+    /// Rounds calling an honest source a falseticker while <= f faulty.
+    pub honest_falsetickers: u64,
     /// The first of them.
     pub first_honest_miss: Option<HonestMiss>,
     /// The first Agreement round with true time outside.
@@ -57,6 +59,14 @@ pub struct Summary {
     pub detections: Vec<Detection>,
     /// Crossings undetected after [`MAX_DETECTION_POLLS`] polls.
     pub overdue: u64,
+    /// Asymmetry-blind crossings (the definition until 2026-12-07)
+    /// detected.
+    pub blind_detected: u64,
+    /// Asymmetry-blind crossings undetected after
+    /// [`MAX_DETECTION_POLLS`] polls.
+    pub blind_overdue: u64,
+    /// The longest detection of an asymmetry-blind crossing, s.
+    pub blind_detect_max_s: f64,
     /// Crossings shorter than that which ended undetected.
     pub brief_undetected: u64,
     /// Crossings undetected at the end of a run.
@@ -164,6 +174,7 @@ impl Summary {
                 s.first_violation = r.first_violation;
             }
             s.honest_misses += r.honest_misses;
+            s.honest_falsetickers += r.honest_falsetickers;
             if s.first_honest_miss.is_none() {
                 s.first_honest_miss = r.first_honest_miss;
             }
@@ -178,6 +189,9 @@ impl Summary {
             s.overdue += r.overdue;
             s.brief_undetected += r.brief_undetected;
             s.open += r.open;
+            s.blind_detected += r.blind_detected;
+            s.blind_overdue += r.blind_overdue;
+            s.blind_detect_max_s = s.blind_detect_max_s.max(r.blind_detect_max_s);
             half.merge(&r.half_widths);
             for (b, rb) in bounds.iter_mut().zip(&r.source_bounds) {
                 b.merge(rb);
@@ -289,6 +303,12 @@ impl ScenarioOutcome {
             out.push(format!(
                 "{} rounds with an honest interval missing true time",
                 s.honest_misses
+            ));
+        }
+        if s.honest_falsetickers > 0 {
+            out.push(format!(
+                "{} rounds calling an honest source a falseticker",
+                s.honest_falsetickers
             ));
         }
         if s.falseticker_selected > 0 {
@@ -567,8 +587,14 @@ pub fn details(outcomes: &[ScenarioOutcome]) -> String {
         let _ = writeln!(
             t,
             "  - truth outside: {} rounds with <= f faulty, {} in all; most intervals missing \
-             truth in one round: {} ({} rounds beyond f); honest intervals missing truth: {}",
-            s.outside_le_f, s.outside_any, s.max_faulty, s.rounds_beyond_f, s.honest_misses,
+             truth in one round: {} ({} rounds beyond f); honest intervals missing truth: {}; \
+             honest sources called falsetickers (<= f faulty): {}",
+            s.outside_le_f,
+            s.outside_any,
+            s.max_faulty,
+            s.rounds_beyond_f,
+            s.honest_misses,
+            s.honest_falsetickers,
         );
         for (what, v) in [
             ("first violation (<= f faulty)", s.first_violation),
@@ -663,6 +689,17 @@ pub fn details(outcomes: &[ScenarioOutcome]) -> String {
                 s.overdue,
                 s.brief_undetected,
                 s.open,
+            );
+        }
+        if s.blind_detected > 0 || s.blind_overdue > 0 {
+            let _ = writeln!(
+                t,
+                "  - asymmetry-blind crossings (the definition until 2026-12-07: the liar's \
+                 bound around its true error, ignoring its exchange's asymmetry): {} detected, \
+                 the longest after {:.2} polls, {} undetected after 3 polls",
+                s.blind_detected,
+                s.blind_detect_max_s / sc.poll_interval_s,
+                s.blind_overdue,
             );
         }
         let per: Vec<String> = sc

@@ -17,6 +17,9 @@
 //! max-drift-ppm = 15
 //! max-age-s = 4
 //! switch-below-percent = 25     # the daemon's value
+//! history-depth = 2             # samples per source intersected (default 2)
+//! switch-persistence-rounds = 16 # rounds a better source must stay better (default 16)
+//! judge-at-completion = true    # also judge each source at its own completion (default)
 //!
 //! [local]                       # the local clock (true time vs local time)
 //! frequency-ppm = 2
@@ -139,6 +142,15 @@ pub struct GuardSpec {
     pub max_age_s: f64,
     /// `GuardConfig::switch_below_percent`.
     pub switch_below_percent: u64,
+    /// `Guard::set_history_depth`: samples per source intersected (1: the
+    /// latest only, the rule until 2026-12-07).
+    pub history_depth: usize,
+    /// `Guard::set_switch_persistence`: rounds a better candidate must
+    /// stay better before the guard leaves a valid selection for it.
+    pub switch_persistence_rounds: u32,
+    /// `Guard::set_judge_at_completion`: also judge each source at its own
+    /// latest completion (its own interval not widened by its age).
+    pub judge_at_completion: bool,
 }
 
 impl Default for GuardSpec {
@@ -149,6 +161,9 @@ impl Default for GuardSpec {
             max_drift_ppm: 15.0,
             max_age_s: 4.0,
             switch_below_percent: 25,
+            history_depth: bft_overlay::DEFAULT_HISTORY_DEPTH,
+            switch_persistence_rounds: bft_overlay::DEFAULT_SWITCH_PERSISTENCE,
+            judge_at_completion: true,
         }
     }
 }
@@ -531,6 +546,16 @@ impl OverlayScenario {
         pos("guard.max-age-s", g.max_age_s)?;
         if g.max_age_s > 1e6 {
             return Err("`guard.max-age-s` must be at most 1e6".into());
+        }
+        if g.history_depth == 0 || g.history_depth > bft_overlay::Guard::<u8>::MAX_HISTORY_DEPTH {
+            return Err(format!(
+                "`guard.history-depth` must be 1..={} (got {})",
+                bft_overlay::Guard::<u8>::MAX_HISTORY_DEPTH,
+                g.history_depth
+            ));
+        }
+        if g.switch_persistence_rounds == 0 {
+            return Err("`guard.switch-persistence-rounds` must be at least 1".into());
         }
         if g.switch_below_percent > 100 {
             return Err(format!(

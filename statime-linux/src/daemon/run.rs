@@ -1196,8 +1196,10 @@ impl Daemon {
                 };
                 match port.sockets.send_unicast(&buf[..len], to, event) {
                     Ok(out) => {
-                        if let (Some(id), Some(owner)) = (out.tx_id, owner) {
-                            port.tx.record(id, owner);
+                        if let (Some(id), Some(owner)) = (out.tx_id, owner)
+                            && let Some(TxOwner::UnicastSync { .. }) = port.tx.record(id, owner)
+                        {
+                            server.lost_follow_ups = server.lost_follow_ups.saturating_add(1);
                         }
                     }
                     Err(e) => failed.push((i, e)),
@@ -1874,13 +1876,14 @@ impl Daemon {
                     let d = s.decisions;
                     Some(format!(
                         "{}: unicast clients {}, requests granted {} denied {}, cancels {}, \
-                         Delay_Resp refused {}",
+                         Delay_Resp refused {}, Follow_Up lost {}",
                         p.label(),
                         s.clients(),
                         d.granted,
                         d.denied,
                         d.cancelled,
-                        s.refused_delay_resp
+                        s.refused_delay_resp,
+                        s.lost_follow_ups
                     ))
                 })
                 .collect();

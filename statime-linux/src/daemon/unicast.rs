@@ -182,6 +182,9 @@ pub(super) struct UnicastServerIo {
     pub(super) decisions: ServerDecisions,
     /// Messages not sent: Delay_Resp to a client without a live grant.
     pub(super) refused_delay_resp: u64,
+    /// Follow_Ups never sent: the Sync's transmit stamp was lost (the
+    /// kernel dropped it from a full error queue) and its entry evicted.
+    pub(super) lost_follow_ups: u64,
 }
 
 struct Slot {
@@ -249,6 +252,7 @@ impl UnicastServerIo {
             signaling_sequence: 0,
             decisions: ServerDecisions::default(),
             refused_delay_resp: 0,
+            lost_follow_ups: 0,
         })
     }
 

@@ -42,7 +42,12 @@ impl<C: Copy> TxTracker<C> {
     /// older entry with the same id (left over from before a counter
     /// reset) is replaced. Returns the context evicted to make room, if any.
     pub fn record(&mut self, id: u32, context: C) -> Option<C> {
-        self.pending.retain(|(i, _)| *i != id);
+        // Ids grow by one per datagram: only an id at or below the newest
+        // (the counter was reset, or wrapped) can repeat one kept. Checking
+        // that first keeps recording O(1) with thousands outstanding.
+        if self.pending.back().is_some_and(|(last, _)| id <= *last) {
+            self.pending.retain(|(i, _)| *i != id);
+        }
         let evicted = if self.pending.len() >= self.capacity {
             self.pending.pop_front().map(|(_, c)| c)
         } else {
@@ -57,8 +62,11 @@ impl<C: Copy> TxTracker<C> {
     /// OPT_ID) resolves to the oldest entry. `None` for a timestamp that
     /// nobody waits for (e.g. of a general message on an Ethernet port).
     pub fn resolve(&mut self, ts: &TxTimestamp) -> Option<(C, KernelTimestamp)> {
+        // From the newest: a stamp belongs to a recent datagram, while the
+        // oldest entries may be stamps the kernel dropped (a full error
+        // queue) that only eviction removes.
         let index = match ts.id {
-            Some(id) => self.pending.iter().position(|(i, _)| *i == id)?,
+            Some(id) => self.pending.iter().rposition(|(i, _)| *i == id)?,
             None => 0,
         };
         self.pending.remove(index).map(|(_, c)| (c, ts.timestamp))
@@ -143,6 +151,29 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert!(t.resolve(&ts(Some(7), 1)).is_none());
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn a_server_with_lost_stamps_evicts_them_and_still_resolves_new_ones() {
+        // A unicast server: thousands of Syncs outstanding, every tenth
+        // stamp dropped by the kernel. The lost ones are evicted as the
+        // table fills; every delivered one resolves to its own datagram.
+        let mut t: TxTracker<u32> = TxTracker::new(4096);
+        let mut evicted = 0;
+        for id in 0..20_000u32 {
+            if t.record(id, id).is_some() {
+                evicted += 1;
+            }
+            if id % 10 != 0 {
+                let got = t.resolve(&ts(Some(id), u64::from(id)));
+                assert_eq!(got.map(|(c, _)| c), Some(id));
+            }
+        }
+        assert_eq!(t.len(), 2_000, "only the 2,000 lost stamps wait");
+        assert_eq!(evicted, 0, "2,000 lost ones fit in 4,096");
+        // A counter reset reuses ids: the old entry is replaced.
+        assert!(t.record(10, 99).is_none());
+        assert_eq!(t.resolve(&ts(Some(10), 0)).map(|(c, _)| c), Some(99));
     }
 
     #[test]

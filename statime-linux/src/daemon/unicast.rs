@@ -102,6 +102,7 @@ impl UnicastIo {
             denied: c.denials,
             cancelled: c.cancels_received,
             dropped: self.foreign.saturating_add(self.multicast),
+            lost_follow_ups: 0,
         }
     }
 
@@ -373,6 +374,7 @@ impl UnicastServerIo {
             denied: u64::from(d.denied),
             cancelled: u64::from(d.cancelled),
             dropped: self.refused_delay_resp,
+            lost_follow_ups: self.lost_follow_ups,
         }
     }
 

@@ -16,7 +16,7 @@ fn unicast_line(u: &super::snapshot::UnicastView) -> String {
         u.role, u.granted, u.denied, u.cancelled, u.dropped
     );
     if let Some(n) = u.clients {
-        let _ = write!(line, " clients {n}");
+        let _ = write!(line, " clients {n} follow-ups lost {}", u.lost_follow_ups);
     }
     let g = |v: Option<i8>| v.map_or_else(|| "-".to_owned(), |l| l.to_string());
     for m in &u.masters {
@@ -445,7 +445,7 @@ mod tests {
         };
         assert_eq!(
             unicast_line(&server),
-            "  unicast server granted 36 denied 0 cancelled 0 dropped 0 clients 12"
+            "  unicast server granted 36 denied 0 cancelled 0 dropped 0 clients 12 follow-ups lost 0"
         );
         // Older snapshots (no `unicast`) still parse; a multicast port
         // writes none.

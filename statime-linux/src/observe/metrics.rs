@@ -236,6 +236,10 @@ pub fn render(s: &Snapshot) -> String {
     let tx_timeouts = CounterFamily::default();
     let faults = CounterFamily::default();
     let unauthenticated = CounterFamily::default();
+    let unicast_clients = GaugeFamily::default();
+    let unicast_negotiation = CounterFamily::default();
+    let unicast_dropped = CounterFamily::default();
+    let unicast_granted = GaugeFamily::default();
     for p in &s.ports {
         let l = port_labels(p.number, &p.interface);
         state
@@ -275,7 +279,56 @@ pub fn render(s: &Snapshot) -> String {
                 .get_or_create(&with(l.clone(), "reason", reason.clone()))
                 .inc_by(n);
         }
+        if let Some(u) = &p.unicast {
+            let role = with(l.clone(), "role", u.role.clone());
+            if let Some(n) = u.clients {
+                #[allow(clippy::cast_precision_loss, reason = "a client count")]
+                unicast_clients.get_or_create(&l).set(n as f64);
+            }
+            for (outcome, n) in [
+                ("granted", u.granted),
+                ("denied", u.denied),
+                ("cancelled", u.cancelled),
+            ] {
+                unicast_negotiation
+                    .get_or_create(&with(role.clone(), "outcome", outcome))
+                    .inc_by(n);
+            }
+            unicast_dropped.get_or_create(&role).inc_by(u.dropped);
+            for m in &u.masters {
+                let at = with(l.clone(), "address", m.address.clone());
+                for (kind, g) in [
+                    ("announce", m.announce),
+                    ("sync", m.sync),
+                    ("delay_resp", m.delay_resp),
+                ] {
+                    unicast_granted
+                        .get_or_create(&with(at.clone(), "message_type", kind))
+                        .set(if g.is_some() { 1.0 } else { 0.0 });
+                }
+            }
+        }
     }
+    r.register(
+        "unicast_clients",
+        "Unicast clients holding a grant on a port with unicast-listen",
+        unicast_clients,
+    );
+    r.register(
+        "unicast_negotiation",
+        "Unicast negotiation outcomes (IEEE 1588-2019 clause 16.1): requests granted, denied or cancelled (server), grants, denials and cancels received (client)",
+        unicast_negotiation,
+    );
+    r.register(
+        "unicast_dropped",
+        "Datagrams dropped by unicast rules: from outside the master table or multicast from a table master (client), Delay_Resp to a client without a grant (server)",
+        unicast_dropped,
+    );
+    r.register(
+        "unicast_master_granted",
+        "1 while the master at address grants this client port the message type",
+        unicast_granted,
+    );
     r.register(
         "port_state",
         "portState as the clause 8.2.15.3.1 value (9 SLAVE, 6 MASTER, 8 UNCALIBRATED, 4 LISTENING, 7 PASSIVE, 2 FAULTY ...); the state label names it",
@@ -561,6 +614,19 @@ mod tests {
         };
         p.counters.rx.insert("sync".into(), 17);
         p.counters.malformed = 3;
+        p.unicast = Some(crate::observe::snapshot::UnicastView {
+            role: "client".into(),
+            masters: vec![crate::observe::snapshot::UnicastMasterView {
+                address: "192.0.2.10".into(),
+                parent: true,
+                announce: Some(0),
+                sync: Some(-4),
+                ..Default::default()
+            }],
+            granted: 5,
+            denied: 1,
+            ..Default::default()
+        });
         s.ports.push(p);
         s.overlay.sources.push(SourceView {
             name: "domain-1".into(),
@@ -592,6 +658,24 @@ mod tests {
         assert_eq!(
             v("statime_messages_malformed_total{port=\"1\",interface=\"eth0\"}"),
             3.0
+        );
+        assert_eq!(
+            v(
+                "statime_unicast_negotiation_total{port=\"1\",interface=\"eth0\",role=\"client\",outcome=\"granted\"}"
+            ),
+            5.0
+        );
+        assert_eq!(
+            v(
+                "statime_unicast_master_granted{port=\"1\",interface=\"eth0\",address=\"192.0.2.10\",message_type=\"sync\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            v(
+                "statime_unicast_master_granted{port=\"1\",interface=\"eth0\",address=\"192.0.2.10\",message_type=\"delay_resp\"}"
+            ),
+            0.0
         );
         assert_eq!(
             v("statime_overlay_source_state{source=\"domain-1\",state=\"falseticker\"}"),

@@ -352,6 +352,10 @@ pub struct UnicastView {
     /// table master (client); Delay_Resp to a client without a grant
     /// (server).
     pub dropped: u64,
+    /// Server: Follow_Ups never sent because the Sync's transmit stamp was
+    /// lost (a full error queue).
+    #[serde(default)]
+    pub lost_follow_ups: u64,
 }
 
 /// One unicast master table entry as the client sees it.

@@ -447,6 +447,13 @@ impl Daemon {
                 multicast_ttl: p.multicast_ttl,
                 ipv6_scope: p.udp6_scope,
                 primary_mac: p.primary_mac(),
+                // A unicast server: 512 octets per client (a Delay_Req and
+                // a transmit stamp each), 1 to 64 MiB.
+                receive_buffer: p.unicast_listen.then(|| {
+                    p.unicast_max_clients
+                        .saturating_mul(512)
+                        .clamp(1 << 20, 64 << 20)
+                }),
                 ..NetOptions::default()
             };
             let sockets = PortSockets::open(&p.interface, transport(p.transport), mode, options)?;

@@ -119,6 +119,11 @@ pub struct NetOptions {
     /// Ethernet: where messages other than peer delay ones go (default
     /// [`PRIMARY_MAC`]; IEEE 802.1AS sends everything to [`PDELAY_MAC`]).
     pub primary_mac: [u8; 6],
+    /// SO_RCVBUF of the UDP sockets in octets (default none: the kernel's).
+    /// Set with SO_RCVBUFFORCE (CAP_NET_ADMIN) when allowed, beyond
+    /// `net.core.rmem_max`; else SO_RCVBUF, which the kernel caps. A unicast
+    /// server needs room for a burst of Delay_Req and transmit stamps.
+    pub receive_buffer: Option<usize>,
 }
 
 impl Default for NetOptions {
@@ -129,6 +134,7 @@ impl Default for NetOptions {
             event_port: EVENT_PORT,
             general_port: GENERAL_PORT,
             primary_mac: PRIMARY_MAC,
+            receive_buffer: None,
         }
     }
 }

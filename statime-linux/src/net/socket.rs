@@ -641,6 +641,13 @@ fn open_udp(
     }
     sys::set_option(b, libc::SOL_SOCKET, libc::SO_REUSEADDR, &on(true))
         .map_err(opt_err("SO_REUSEADDR"))?;
+    if let Some(size) = options.receive_buffer {
+        // Best effort: a smaller buffer only loses what overflows it.
+        let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        if sys::set_option(b, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size).is_err() {
+            let _ = sys::set_option(b, libc::SOL_SOCKET, libc::SO_RCVBUF, &size);
+        }
+    }
     let local = if v6 {
         RawAddr::v6(Ipv6Addr::UNSPECIFIED, port, 0)
     } else {

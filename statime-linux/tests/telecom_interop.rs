@@ -21,6 +21,7 @@
 #[allow(dead_code)]
 mod interop;
 
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
@@ -166,5 +167,88 @@ fn alternate_bmca_elects_the_same_grandmaster_as_ptp4l() {
         s.max,
         st.sd,
         st.n
+    ));
+}
+
+/// G.8275.x holdover clockClass: a boundary clock of ours (not slave-only)
+/// follows our grandmaster; when the grandmaster disappears it announces
+/// clockClass 135 for its `holdover-in-spec`, then 165 (its defaultDS as
+/// `statime-ctl status` shows it, which is what its Announces carry).
+#[test]
+fn a_telecom_clock_announces_its_holdover_class() {
+    if !environment_ready() {
+        return;
+    }
+    let lab = Lab::pair("g8275ho");
+    let (gm_node, bc_node) = (lab.node(0), lab.node(1));
+    let socket = lab.dir.join("bc.sock").display().to_string();
+    let mut gm = procs::statime(
+        &lab,
+        gm_node,
+        "gm",
+        &ours(
+            gm_node,
+            "domain = 24\nclock-class = 6",
+            "kind = \"virtual\"",
+        ),
+        "60s",
+    );
+    let bc_config = ours(
+        bc_node,
+        "domain = 24\nholdover-in-spec = \"4s\"",
+        "kind = \"virtual\"\ninitial-offset = \"+200us\"\nfrequency-error = 20.0",
+    ) + &format!("\n[observability]\nstatus-socket = \"{socket}\"\n");
+    let mut bc = procs::statime(&lab, bc_node, "bc", &bc_config, "45s");
+    let class = || {
+        Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
+            .args(["status", "--json", "-s", &socket])
+            .stdin(Stdio::null())
+            .output()
+            .ok()
+            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+            .and_then(|v| {
+                let c = v.pointer("/clock/clock_class")?.as_u64()?;
+                let locked = v.pointer("/servo/state")?.as_str()?.starts_with("locked");
+                Some((c, locked))
+            })
+    };
+    let start = std::time::Instant::now();
+    let locked = loop {
+        match class() {
+            Some((248, true)) => break true,
+            _ if start.elapsed() > Duration::from_secs(30) => break false,
+            _ => thread::sleep(Duration::from_millis(250)),
+        }
+    };
+    let ctx = |bc: &procs::Proc| format!("\nbc:\n{}", procs::tail(&bc.log(), 25));
+    assert!(
+        locked,
+        "the boundary clock never locked with class 248{}",
+        ctx(&bc)
+    );
+    gm.stop();
+    let lost = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while lost.elapsed() < Duration::from_secs(9) {
+        if let Some((c, _)) = class()
+            && seen.last() != Some(&(c as u8))
+        {
+            seen.push(c as u8);
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    bc.stop();
+    let log = bc.log();
+    assert_eq!(seen.first(), Some(&248), "{seen:?}{}", ctx(&bc));
+    assert_eq!(&seen[1..], [135, 165], "{seen:?}{}", ctx(&bc));
+    assert!(
+        log.contains("telecom: clockClass 248 -> 135")
+            && log.contains("telecom: clockClass 135 -> 165"),
+        "{}",
+        ctx(&bc)
+    );
+    figures(&format!(
+        "G.8275 holdover: our boundary clock locked with class 248, its grandmaster stopped: \
+         classes seen {seen:?} (135 for holdover-in-spec 4 s, then 165)"
     ));
 }

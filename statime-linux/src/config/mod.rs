@@ -142,6 +142,13 @@ pub struct Config {
     /// The BMCA's data set comparison (default `ieee1588`; `G.8275.x`: the
     /// telecom profiles' alternate one; ptp4l `dataset_comparison`).
     pub dataset_comparison: DatasetComparisonName,
+    /// Telecom holdover (ITU-T G.8275.1/.2, with the telecom comparison, a
+    /// clock that is not slave-only): once it has followed a master and
+    /// lost every one, it announces clockClass 135 for this long (in
+    /// holdover specification), then 165 (default 0 s: 165 at once). Bare
+    /// numbers are seconds.
+    #[serde(deserialize_with = "de_secs")]
+    pub holdover_in_spec: ConfigDuration,
     /// defaultDS.localPriority of the telecom comparison, 1..=255 (default
     /// 128; ptp4l `G.8275.defaultDS.localPriority`).
     pub local_priority: u8,
@@ -204,6 +211,7 @@ impl Default for Config {
             tc_spanning_tree: false,
             tc_syntonize: true,
             dataset_comparison: DatasetComparisonName::Ieee1588,
+            holdover_in_spec: ConfigDuration::from_nanos(0),
             local_priority: 128,
             follow_up_info: false,
             path_trace: false,

@@ -425,6 +425,20 @@ fn power_profile(c: &mut Checker<'_>) {
 fn telecom_keys(c: &mut Checker<'_>) {
     let cfg = c.config;
     let telecom = cfg.dataset_comparison == super::DatasetComparisonName::Telecom;
+    if cfg.holdover_in_spec.as_nanos() != 0 {
+        if !telecom {
+            c.unused(
+                "holdover-in-spec",
+                "unless dataset-comparison = \"G.8275.x\"",
+            );
+        } else if cfg.slave_only {
+            c.unused(
+                "holdover-in-spec",
+                "on a slave-only clock (it announces nothing)",
+            );
+        }
+        c.nonneg_duration("holdover-in-spec", cfg.holdover_in_spec);
+    }
     let mut keys = vec![("local-priority".to_owned(), cfg.local_priority)];
     keys.extend(
         cfg.ports

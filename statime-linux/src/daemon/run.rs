@@ -182,6 +182,24 @@ enum TxOwner {
     },
 }
 
+/// ITU-T G.8275.1/.2 clockClass of a boundary clock that lost its masters
+/// (values as we remember them, docs/profiles.md): 135 while in holdover
+/// specification, 165 after; the configured class (248) before it ever
+/// followed one and again once it follows one.
+struct TelecomHoldover {
+    configured_class: u8,
+    in_spec: Duration,
+    /// It has followed a master (the servo locked to one).
+    followed: bool,
+    /// When it lost the last one.
+    lost_at: Option<Instant>,
+}
+
+/// clockClass of a telecom clock in holdover within its specification.
+const TELECOM_HOLDOVER_IN_SPEC: u8 = 135;
+/// clockClass of a telecom clock in holdover beyond its specification.
+const TELECOM_HOLDOVER_OUT_OF_SPEC: u8 = 165;
+
 struct PortIo {
     sockets: PortSockets,
     /// Transmit contexts waiting for their time stamps.
@@ -287,6 +305,8 @@ pub struct Daemon {
     )>,
     /// SMPTE ST 2059-2 metadata last received from the grandmaster, and when.
     smpte_received: Option<(statime::wire::tlv::SmpteSyncMetadataTlv, Instant)>,
+    /// Telecom holdover clockClass (G.8275.x); `None` for other clocks.
+    telecom: Option<TelecomHoldover>,
     next_summary: Instant,
     started: Instant,
     next_true_error: Instant,
@@ -590,6 +610,15 @@ impl Daemon {
                 (t, every, monotonic_now(), 0)
             }),
             smpte_received: None,
+            telecom: (config.dataset_comparison == crate::config::DatasetComparisonName::Telecom
+                && !config.slave_only
+                && !config.clock_type.is_transparent())
+            .then(|| TelecomHoldover {
+                configured_class: config.clock_class,
+                in_spec: Duration::from_nanos(config.holdover_in_spec.as_nanos()),
+                followed: false,
+                lost_at: None,
+            }),
             next_summary: now,
             started: now,
             next_true_error: now,
@@ -1216,6 +1245,49 @@ impl Daemon {
         for (i, e) in failed {
             self.port_error(i, true, &e);
         }
+    }
+
+    /// G.8275.x: announce the holdover clockClass while this clock, having
+    /// followed a master, is its own grandmaster; the configured one again
+    /// once it follows one.
+    fn telecom_holdover(&mut self, now: Instant) {
+        let locked = matches!(
+            self.steering.servo().state(),
+            ServoState::Locked | ServoState::LockedStable
+        );
+        let Some(t) = self.telecom.as_mut() else {
+            return;
+        };
+        let ds = self.instance.data_sets();
+        let own = ds.default.clock_identity;
+        let class = ds.default.clock_quality.clock_class;
+        let want = if ds.parent.grandmaster_identity == own {
+            if !t.followed {
+                return;
+            }
+            let lost = *t.lost_at.get_or_insert(now);
+            if now - lost < t.in_spec {
+                TELECOM_HOLDOVER_IN_SPEC
+            } else {
+                TELECOM_HOLDOVER_OUT_OF_SPEC
+            }
+        } else {
+            t.followed |= locked;
+            t.lost_at = None;
+            t.configured_class
+        };
+        if want == class {
+            return;
+        }
+        let why = match want {
+            TELECOM_HOLDOVER_IN_SPEC => "lost every master, in holdover specification",
+            TELECOM_HOLDOVER_OUT_OF_SPEC => "in holdover beyond its specification",
+            _ => "following a master again",
+        };
+        self.instance
+            .change_default_ds(|d| d.clock_quality.clock_class = want, now);
+        self.line(&format!("telecom: clockClass {class} -> {want} ({why})"));
+        self.snapshot_dirty = true;
     }
 
     /// SMPTE ST 2059-2 metadata in a Management COMMAND from the
@@ -1868,6 +1940,7 @@ impl Daemon {
             }
         }
         self.send_smpte_metadata(now);
+        self.telecom_holdover(now);
         if let Some(interval) = self.summary_interval
             && now >= self.next_summary
         {

@@ -21,7 +21,6 @@
 #[allow(dead_code)]
 mod interop;
 
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
@@ -200,17 +199,11 @@ fn a_telecom_clock_announces_its_holdover_class() {
     ) + &format!("\n[observability]\nstatus-socket = \"{socket}\"\n");
     let mut bc = procs::statime(&lab, bc_node, "bc", &bc_config, "45s");
     let class = || {
-        Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
-            .args(["status", "--json", "-s", &socket])
-            .stdin(Stdio::null())
-            .output()
-            .ok()
-            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
-            .and_then(|v| {
-                let c = v.pointer("/clock/clock_class")?.as_u64()?;
-                let locked = v.pointer("/servo/state")?.as_str()?.starts_with("locked");
-                Some((c, locked))
-            })
+        interop::wire::status(&socket).and_then(|v| {
+            let c = v.pointer("/clock/clock_class")?.as_u64()?;
+            let locked = v.pointer("/servo/state")?.as_str()?.starts_with("locked");
+            Some((c, locked))
+        })
     };
     let start = std::time::Instant::now();
     let locked = loop {

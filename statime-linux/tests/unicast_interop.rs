@@ -23,36 +23,13 @@
 #[allow(dead_code)]
 mod interop;
 
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
 use interop::lab::Lab;
 use interop::logs;
-use interop::procs;
 use interop::{environment_ready, figures};
-
-fn tshark_ready() -> bool {
-    if Command::new("tshark").arg("-v").output().is_ok() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "tshark is missing");
-    eprintln!("skipping: tshark is missing (apt-get install tshark)");
-    false
-}
-
-/// `statime-ctl status --json` of the daemon behind `socket`.
-fn status(socket: &str) -> Option<serde_json::Value> {
-    let o = Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
-        .args(["status", "--json", "-s", socket])
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| serde_json::from_slice(&o.stdout).ok())
-        .flatten()
-}
+use interop::{procs, wire};
 
 /// ptp4l serving unicast clients on UDPv4.
 const PTP4L_SERVER: &str = "[global]\n\
@@ -70,7 +47,7 @@ const PTP4L_SERVER: &str = "[global]\n\
 
 #[test]
 fn ptp4l_unicast_server_our_negotiating_slave() {
-    if !environment_ready() || !tshark_ready() {
+    if !environment_ready() || !wire::tshark_ready() {
         return;
     }
     let lab = Lab::pair("ucast1");
@@ -90,18 +67,8 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
     );
     let mut slave = procs::statime(&lab, our_node, "slave", &toml, "40s");
     thread::sleep(Duration::from_secs(12));
-    let status = status(&socket);
-    let pcap = lab.dir.join("slave.pcap").display().to_string();
-    let capture = Command::new("ip")
-        .args(["netns", "exec", &our_node.ns, "tshark", "-q", "-n", "-i"])
-        .arg(&our_node.iface)
-        .args(["-a", "duration:10", "-w", &pcap])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tshark");
-    assert!(capture.wait_with_output().expect("tshark").status.success());
+    let status = wire::status(&socket);
+    let pcap = wire::capture(&lab, our_node, "slave", 10);
     let _ = slave.wait(Duration::from_secs(60));
     gm.proc.stop();
     let log = slave.log();
@@ -159,26 +126,21 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
     assert!(s.rms < 20_000.0, "true error rms {} ns{}", s.rms, ctx());
 
     // What crossed our link, as tshark decodes it.
-    let out = Command::new("tshark")
-        .args([
-            "-r",
-            &pcap,
-            "-n",
-            "-Y",
-            "ptp",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ])
-        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ptp.v2.messagetype"])
-        .args(["-e", "ptp.v2.flags.unicast", "-e", "ptp.v2.sig.tlv.tlvType"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tshark");
-    assert!(out.status.success(), "tshark -r {pcap}");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let rows = wire::fields(
+        &pcap,
+        "ptp",
+        &[
+            "ip.src",
+            "ip.dst",
+            "ptp.v2.messagetype",
+            "ptp.v2.flags.unicast",
+            "ptp.v2.sig.tlv.tlvType",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
     let from = |ip: &str| -> Vec<&Vec<&str>> { rows.iter().filter(|r| r[0] == ip).collect() };
     let mine = from(our_ip);
     let theirs = from(gm_ip);
@@ -231,7 +193,7 @@ fn ptp4l_unicast_server_our_negotiating_slave() {
 
 #[test]
 fn our_unicast_server_ptp4l_unicast_client() {
-    if !environment_ready() || !tshark_ready() {
+    if !environment_ready() || !wire::tshark_ready() {
         return;
     }
     let lab = Lab::pair("ucast2");
@@ -259,17 +221,7 @@ fn our_unicast_server_ptp4l_unicast_client() {
     );
     let mut sl = procs::ptp4l(&lab, sl_node, "sl", &cfg);
     thread::sleep(Duration::from_secs(20));
-    let pcap = lab.dir.join("gm.pcap").display().to_string();
-    let capture = Command::new("ip")
-        .args(["netns", "exec", &our_node.ns, "tshark", "-q", "-n", "-i"])
-        .arg(&our_node.iface)
-        .args(["-a", "duration:10", "-w", &pcap])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tshark");
-    assert!(capture.wait_with_output().expect("tshark").status.success());
+    let pcap = wire::capture(&lab, our_node, "gm", 10);
     thread::sleep(Duration::from_secs(5));
     sl.proc.stop();
     let _ = gm.wait(Duration::from_secs(30));
@@ -323,26 +275,20 @@ fn our_unicast_server_ptp4l_unicast_client() {
     assert!(granted >= 6, "grants not renewed: {last}{}", ctx());
     assert!(last.contains("denied 0"), "{last}{}", ctx());
 
-    let out = Command::new("tshark")
-        .args([
-            "-r",
-            &pcap,
-            "-n",
-            "-Y",
-            "ptp",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ])
-        .args(["-e", "ip.src", "-e", "ip.dst", "-e", "ptp.v2.messagetype"])
-        .args(["-e", "ptp.v2.flags.unicast"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tshark");
-    assert!(out.status.success(), "tshark -r {pcap}");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let rows = wire::fields(
+        &pcap,
+        "ptp",
+        &[
+            "ip.src",
+            "ip.dst",
+            "ptp.v2.messagetype",
+            "ptp.v2.flags.unicast",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
     let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == our_ip).collect();
     let count = |t: &[&str]| mine.iter().filter(|r| t.contains(&r[2])).count();
     let (syncs, follow_ups, resps, announces) = (
@@ -401,19 +347,9 @@ fn our_unicast_client_and_server() {
     );
     let mut srv = procs::statime(&lab, srv_node, "server", &server, "40s");
     let mut cl = procs::statime(&lab, cl_node, "client", &client, "35s");
-    let pcap = if tshark_ready() {
+    let pcap = if wire::tshark_ready() {
         thread::sleep(Duration::from_secs(15));
-        let pcap = lab.dir.join("client.pcap").display().to_string();
-        let capture = Command::new("ip")
-            .args(["netns", "exec", &cl_node.ns, "tshark", "-q", "-n", "-i"])
-            .arg(&cl_node.iface)
-            .args(["-a", "duration:10", "-w", &pcap])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run tshark");
-        assert!(capture.wait_with_output().expect("tshark").status.success());
+        let pcap = wire::capture(&lab, cl_node, "client", 10);
         Some(pcap)
     } else {
         None
@@ -472,30 +408,7 @@ fn our_unicast_client_and_server() {
 /// as table 42 asks (Announce 0, Sync and Follow_Up -4, Delay_Resp -4,
 /// Delay_Req and Signaling 0x7F), and Signaling carries only negotiation TLVs.
 fn g8275_2_on_the_wire(pcap: &str, server_ip: &str) -> String {
-    let fields = |filter: &str, f: &[&str]| -> Vec<Vec<String>> {
-        let mut cmd = Command::new("tshark");
-        cmd.args([
-            "-r",
-            pcap,
-            "-n",
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ]);
-        for x in f {
-            cmd.args(["-e", x]);
-        }
-        let out = cmd.stdin(Stdio::null()).output().expect("run tshark");
-        assert!(out.status.success(), "tshark -r {pcap}");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| l.split('|').map(str::to_owned).collect())
-            .collect()
-    };
+    let fields = |filter: &str, f: &[&str]| wire::fields(pcap, filter, f);
     let rows = fields(
         "udp.port == 319 || udp.port == 320",
         &[
@@ -645,56 +558,23 @@ fn hybrid_server_serves_the_group_and_a_unicast_client() {
 /// Delay_Req/Delay_Resp of the capture in `pcap`: (source, destination,
 /// message type, unicastFlag).
 fn delay_exchange(pcap: &str) -> Vec<(String, String, String, bool)> {
-    let out = Command::new("tshark")
-        .args([
-            "-r",
-            pcap,
-            "-n",
-            "-Y",
-            "ptp.v2.messagetype == 0x1 || ptp.v2.messagetype == 0x9",
-        ])
-        .args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-            "-e",
+    wire::fields(
+        pcap,
+        "ptp.v2.messagetype == 0x1 || ptp.v2.messagetype == 0x9",
+        &[
             "ip.src",
-            "-e",
             "ip.dst",
-        ])
-        .args(["-e", "ptp.v2.messagetype", "-e", "ptp.v2.flags.unicast"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tshark");
-    assert!(out.status.success(), "tshark -r {pcap}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('|').collect();
-            Some((
-                (*f.first()?).to_owned(),
-                (*f.get(1)?).to_owned(),
-                (*f.get(2)?).to_owned(),
-                matches!(*f.get(3)?, "1" | "True"),
-            ))
-        })
-        .collect()
-}
-
-fn capture(lab: &Lab, node: &interop::lab::Node, name: &str, seconds: u32) -> String {
-    let pcap = lab.dir.join(format!("{name}.pcap")).display().to_string();
-    let c = Command::new("ip")
-        .args(["netns", "exec", &node.ns, "tshark", "-q", "-n", "-i"])
-        .arg(&node.iface)
-        .args(["-a", &format!("duration:{seconds}"), "-w", &pcap])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tshark");
-    assert!(c.wait_with_output().expect("tshark").status.success());
-    pcap
+            "ptp.v2.messagetype",
+            "ptp.v2.flags.unicast",
+        ],
+    )
+    .into_iter()
+    .filter_map(|f| {
+        let unicast = matches!(f.get(3)?.as_str(), "1" | "True");
+        let mut f = f.into_iter();
+        Some((f.next()?, f.next()?, f.next()?, unicast))
+    })
+    .collect()
 }
 
 /// Hybrid E2E (ptp4l `hybrid_e2e`, the Enterprise profile's delay
@@ -704,7 +584,7 @@ fn capture(lab: &Lab, node: &interop::lab::Node, name: &str, seconds: u32) -> St
 /// take too); it locks.
 #[test]
 fn hybrid_e2e_slave_against_ptp4l() {
-    if !environment_ready() || !tshark_ready() {
+    if !environment_ready() || !wire::tshark_ready() {
         return;
     }
     let lab = Lab::pair("hyb1");
@@ -727,7 +607,7 @@ fn hybrid_e2e_slave_against_ptp4l() {
     );
     let mut slave = procs::statime(&lab, our_node, "slave", &toml, "35s");
     thread::sleep(Duration::from_secs(15));
-    let pcap = capture(&lab, our_node, "slave", 8);
+    let pcap = wire::capture(&lab, our_node, "slave", 8);
     let _ = slave.wait(Duration::from_secs(60));
     gm.proc.stop();
     let log = slave.log();
@@ -761,7 +641,7 @@ fn hybrid_e2e_slave_against_ptp4l() {
 /// unicast Delay_Req by unicast (as ptp4l masters do), and it measures.
 #[test]
 fn ptp4l_hybrid_e2e_slave_against_our_master() {
-    if !environment_ready() || !tshark_ready() {
+    if !environment_ready() || !wire::tshark_ready() {
         return;
     }
     let lab = Lab::pair("hyb2");
@@ -783,7 +663,7 @@ fn ptp4l_hybrid_e2e_slave_against_our_master() {
          logSyncInterval -3\nlogMinDelayReqInterval -3\ntx_timestamp_timeout 20\n",
     );
     thread::sleep(Duration::from_secs(15));
-    let pcap = capture(&lab, our_node, "gm", 8);
+    let pcap = wire::capture(&lab, our_node, "gm", 8);
     thread::sleep(Duration::from_secs(5));
     sl.proc.stop();
     let _ = gm.wait(Duration::from_secs(30));

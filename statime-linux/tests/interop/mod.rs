@@ -1,10 +1,12 @@
 //! Helpers for `interop_ptp4l.rs`: the environment gate, network
 //! namespaces ([`lab`]), child processes (our daemon, ptp4l, pmc:
-//! [`procs`]) and log parsing ([`logs`]).
+//! [`procs`]), log parsing ([`logs`]), and tshark captures and the status
+//! socket ([`wire`]).
 
 pub(crate) mod lab;
 pub(crate) mod logs;
 pub(crate) mod procs;
+pub(crate) mod wire;
 
 use std::io::Write;
 use std::process::Command;

@@ -105,6 +105,17 @@ pub fn outgoing<'a>(
     scratch.get(..len)
 }
 
+/// Sign the message in `buf[..len]` in place when the port has `spp`:
+/// its length with the AUTHENTICATION TLV, or `len` without `spp`. `None`
+/// when it cannot be signed (counted by the port; the message is lost as
+/// on the wire).
+pub fn sign_in_place(auth: Option<&mut PortAuth>, buf: &mut [u8], len: usize) -> Option<usize> {
+    match auth {
+        Some(a) => a.sign(buf, len).ok(),
+        None => Some(len),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use statime::auth::{Algorithm, SaKey};

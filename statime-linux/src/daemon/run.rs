@@ -1062,10 +1062,8 @@ impl Daemon {
                         server.handle_signaling(source, &msg, ds, p.port_ds(), now, &mut out)
                         && port.down_since.is_none()
                     {
-                        let len = match port.auth.as_mut() {
-                            Some(a) => a.sign(&mut out, len).unwrap_or(0),
-                            None => len,
-                        };
+                        let len =
+                            auth::sign_in_place(port.auth.as_mut(), &mut out, len).unwrap_or(0);
                         if len > 0
                             && let Err(e) = port.sockets.send_unicast(&out[..len], to, false)
                         {
@@ -1158,12 +1156,8 @@ impl Daemon {
                     port.dropped = port.dropped.saturating_add(1);
                     continue;
                 }
-                let len = match port.auth.as_mut() {
-                    Some(a) => match a.sign(&mut buf, t.len) {
-                        Ok(len) => len,
-                        Err(_) => continue,
-                    },
-                    None => t.len,
+                let Some(len) = auth::sign_in_place(port.auth.as_mut(), &mut buf, t.len) else {
+                    continue;
                 };
                 let data = buf.get(..len).unwrap_or_default();
                 if let Err(e) = port.sockets.send_unicast(data, to, false) {
@@ -1223,12 +1217,8 @@ impl Daemon {
                     ),
                 };
                 let Ok(len) = written else { continue };
-                let len = match port.auth.as_mut() {
-                    Some(a) => match a.sign(&mut buf, len) {
-                        Ok(len) => len,
-                        Err(_) => continue,
-                    },
-                    None => len,
+                let Some(len) = auth::sign_in_place(port.auth.as_mut(), &mut buf, len) else {
+                    continue;
                 };
                 match port.sockets.send_unicast(&buf[..len], to, event) {
                     Ok(out) => {
@@ -1350,12 +1340,8 @@ impl Daemon {
             else {
                 continue;
             };
-            let len = match io.auth.as_mut() {
-                Some(a) => match a.sign(&mut buf, len) {
-                    Ok(len) => len,
-                    Err(_) => continue,
-                },
-                None => len,
+            let Some(len) = auth::sign_in_place(io.auth.as_mut(), &mut buf, len) else {
+                continue;
             };
             if let Err(e) = io.sockets.send(&buf[..len], Destination::Primary, false) {
                 failed.push((i, e));
@@ -1385,12 +1371,8 @@ impl Daemon {
         else {
             return;
         };
-        let len = match port.auth.as_mut() {
-            Some(a) => match a.sign(&mut buf, len) {
-                Ok(len) => len,
-                Err(_) => return,
-            },
-            None => len,
+        let Some(len) = auth::sign_in_place(port.auth.as_mut(), &mut buf, len) else {
+            return;
         };
         if let Err(e) = port.sockets.send_unicast(&buf[..len], to, false) {
             self.port_error(i, true, &e);
@@ -1484,13 +1466,8 @@ impl Daemon {
                         *flags |= 0x04;
                     }
                 }
-                let len = match port.auth.as_mut() {
-                    Some(a) => match a.sign(&mut buf, t.len) {
-                        Ok(len) => len,
-                        // Counted; the message is lost as on the wire.
-                        Err(_) => continue,
-                    },
-                    None => t.len,
+                let Some(len) = auth::sign_in_place(port.auth.as_mut(), &mut buf, t.len) else {
+                    continue;
                 };
                 let data = buf.get(..len).unwrap_or_default();
                 let sent = match to {

@@ -945,6 +945,15 @@ pub struct OverlaySettings {
     /// The most overlay members (configured and learned) kept (default
     /// 64, at least 1).
     pub max_members: usize,
+    /// The guard judges each source by the intersection of its last this
+    /// many samples, each aged (default 2, 1..=32; docs/overlay-guard.md).
+    pub history_depth: usize,
+    /// The guard also judges each source at its own exchange's completion,
+    /// where its interval is not widened by its age (default true).
+    pub judge_at_completion: bool,
+    /// Rounds a narrower source must stay better before the guard leaves
+    /// a valid selection for it (default 16, 1..=1000).
+    pub switch_persistence: u32,
     /// The pair keys, one line per (peer, key id) (required with
     /// `[[overlay.peer]]`; format in `statime.toml(5)`).
     pub keys_file: Option<PathBuf>,
@@ -984,6 +993,9 @@ impl Default for OverlaySettings {
             fan_out: 3,
             gossip: true,
             max_members: 64,
+            history_depth: bft_overlay::DEFAULT_HISTORY_DEPTH,
+            judge_at_completion: true,
+            switch_persistence: bft_overlay::DEFAULT_SWITCH_PERSISTENCE,
             keys_file: None,
             peers: Vec::new(),
         }
@@ -1376,6 +1388,42 @@ mod tests {
                 "{keys}: wanted {wanted:?} in {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn overlay_guard_keys() {
+        let c = Config::from_toml(
+            "[[port]]\ninterface = \"eth0\"\n[overlay]\nhistory-depth = 4\n\
+             judge-at-completion = false\nswitch-persistence = 1\n",
+            "t.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            (
+                c.overlay.history_depth,
+                c.overlay.judge_at_completion,
+                c.overlay.switch_persistence
+            ),
+            (4, false, 1)
+        );
+        let d = OverlaySettings::default();
+        assert_eq!(
+            (d.history_depth, d.judge_at_completion, d.switch_persistence),
+            (2, true, 16)
+        );
+        let e = errors(
+            "[[port]]\ninterface = \"eth0\"\n[overlay]\nhistory-depth = 0\nswitch-persistence = 0\n",
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.contains("overlay.history-depth: must be 1 to 32, not 0")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.contains("overlay.switch-persistence: must be 1 to 1000 rounds, not 0")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -1157,6 +1157,19 @@ fn logging_and_observability(c: &mut Checker<'_>) {
 fn overlay(c: &mut Checker<'_>) {
     let o = &c.config.overlay;
     let domain = c.config.domain;
+    let max_depth = bft_overlay::Guard::<u8>::MAX_HISTORY_DEPTH;
+    if !(1..=max_depth).contains(&o.history_depth) {
+        c.error(
+            "overlay.history-depth",
+            format!("must be 1 to {max_depth}, not {}", o.history_depth),
+        );
+    }
+    if !(1..=1000).contains(&o.switch_persistence) {
+        c.error(
+            "overlay.switch-persistence",
+            format!("must be 1 to 1000 rounds, not {}", o.switch_persistence),
+        );
+    }
     if !o.enabled() {
         if !o.domains.is_empty() {
             c.warn(

@@ -117,12 +117,12 @@ impl Overlay {
         // within a poll or two), and leave a valid selection only for a
         // source that stays much narrower for a few rounds (no churn
         // between narrow sources at the edge of the intersection).
-        guard.set_history_depth(bft_overlay::DEFAULT_HISTORY_DEPTH);
-        guard.set_switch_persistence(bft_overlay::DEFAULT_SWITCH_PERSISTENCE);
+        guard.set_history_depth(o.history_depth);
+        guard.set_switch_persistence(o.switch_persistence);
         // Judge each source also at its own exchange's completion, where
         // its interval is not widened by its age (`observe` is followed by
         // `evaluate` in the same tick, so the guard dates the completion).
-        guard.set_judge_at_completion(true);
+        guard.set_judge_at_completion(o.judge_at_completion);
         let after = o.quarantine_after.as_nanos();
         guard.set_quarantine((after > 0).then(|| QuarantinePolicy {
             after_ns: after.unsigned_abs(),

@@ -1933,14 +1933,16 @@ impl Daemon {
                     let d = s.decisions;
                     Some(format!(
                         "{}: unicast clients {}, requests granted {} denied {}, cancels {}, \
-                         Delay_Resp refused {}, Follow_Up lost {}",
+                         Delay_Resp refused {}, Follow_Up lost {}, new clients refused while \
+                         behind {}",
                         p.label(),
                         s.clients(),
                         d.granted,
                         d.denied,
                         d.cancelled,
                         s.refused_delay_resp,
-                        s.lost_follow_ups
+                        s.lost_follow_ups,
+                        s.refused_behind
                     ))
                 })
                 .collect();

@@ -186,6 +186,8 @@ pub(super) struct UnicastServerIo {
     /// Follow_Ups never sent: the Sync's transmit stamp was lost (the
     /// kernel dropped it from a full error queue) and its entry evicted.
     pub(super) lost_follow_ups: u64,
+    /// New clients denied because the server was behind its schedule.
+    pub(super) refused_behind: u64,
 }
 
 struct Slot {
@@ -254,6 +256,7 @@ impl UnicastServerIo {
             decisions: ServerDecisions::default(),
             refused_delay_resp: 0,
             lost_follow_ups: 0,
+            refused_behind: 0,
         })
     }
 
@@ -274,7 +277,12 @@ impl UnicastServerIo {
         buf: &mut [u8],
     ) -> Option<ServerSend> {
         let to = node(source);
-        let accept = self.clients.contains_key(&to) || self.clients.len() < self.max_clients;
+        let known = self.clients.contains_key(&to);
+        let behind = self.behind(now);
+        if behind && !known {
+            self.refused_behind = self.refused_behind.saturating_add(1);
+        }
+        let accept = known || (self.clients.len() < self.max_clients && !behind);
         let mut fresh = Slot {
             client: ServedClient::new(msg.header.source_port_identity),
             scheduled: None,
@@ -320,6 +328,20 @@ impl UnicastServerIo {
         slot.scheduled = Some((due, stamp));
         self.schedule
             .push(Reverse((due, stamp, AddressKey::of(to))));
+    }
+
+    /// How late the schedule may run before new clients are denied: a
+    /// server that cannot keep its clients' rhythm sheds load instead of
+    /// serving everyone badly (existing clients still renew).
+    const MAX_LATENESS: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Whether the oldest message due is more than [`Self::MAX_LATENESS`]
+    /// late at `now`.
+    fn behind(&self, now: Instant) -> bool {
+        let late = statime::time::Duration::from_nanos(
+            i64::try_from(Self::MAX_LATENESS.as_nanos()).unwrap_or(i64::MAX),
+        );
+        self.next_due().is_some_and(|t| t + late < now)
     }
 
     /// When [`Self::poll`] next has work.
@@ -574,6 +596,42 @@ mod tests {
         assert_eq!(syncs.len(), 2);
         assert_eq!(s.clients(), 0, "forgotten once the grants ended");
         assert_eq!(s.delay_resp_to(identity(1), Instant::from_secs(11)), None);
+    }
+
+    #[test]
+    fn a_server_behind_its_schedule_denies_new_clients_but_renews_old_ones() {
+        let ds = InstanceDataSets::new(
+            statime::datasets::DefaultDS::new(statime::wire::ClockIdentity([1; 8]), 1),
+            statime::datasets::TimePropertiesDS::default(),
+        );
+        let port = PortDS::new(identity(1));
+        let mut s = server(100);
+        let mut buf = [0u8; 256];
+        let mut out = [0u8; 512];
+        let mut ask_at = |s: &mut UnicastServerIo, n: u8, at: Instant| {
+            let len = ask(n, &[MessageType::Sync], &mut buf);
+            let m = Message::parse(&buf[..len]).expect("parse");
+            s.handle_signaling(v4(n, 320), &m, &ds, &port, at, &mut out);
+        };
+        ask_at(&mut s, 1, Instant::ZERO);
+        // Its first Sync was due at 0 and nobody polled: at 50 ms the
+        // server is on time, at 500 ms it is behind.
+        ask_at(
+            &mut s,
+            2,
+            Instant::ZERO + statime::time::Duration::from_nanos(50_000_000),
+        );
+        assert_eq!(s.clients(), 2);
+        let late = Instant::ZERO + statime::time::Duration::from_nanos(500_000_000);
+        ask_at(&mut s, 3, late);
+        assert_eq!(s.clients(), 2, "a new client while behind is denied");
+        assert_eq!(s.refused_behind, 1);
+        ask_at(&mut s, 1, late);
+        assert_eq!(s.decisions.denied, 1, "a known client still renews");
+        // Caught up: new clients are welcome again.
+        while s.poll(late).is_some() {}
+        ask_at(&mut s, 3, late);
+        assert_eq!(s.clients(), 3);
     }
 
     #[test]

@@ -53,18 +53,6 @@ fn config(iface: &str, top: &str, sa: &str, key: u32, socket: &str) -> String {
     )
 }
 
-fn status(socket: &str) -> Option<Value> {
-    let o = Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
-        .args(["status", "--json", "-s", socket])
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| serde_json::from_slice(&o.stdout).ok())
-        .flatten()
-}
-
 fn counter(v: &Value, reason: &str) -> u64 {
     v.pointer(&format!("/ports/0/counters/unauthenticated/{reason}"))
         .and_then(Value::as_u64)
@@ -223,7 +211,7 @@ fn authenticated_daemons_lock_and_refuse_forgeries_replays_and_wrong_keys() {
     // The slave locks on the signed grandmaster.
     let deadline = Instant::now() + Duration::from_secs(40);
     let locked = loop {
-        if let Some(v) = status(&slave_sock)
+        if let Some(v) = interop::wire::status(&slave_sock)
             && v.pointer("/servo/state")
                 .and_then(Value::as_str)
                 .is_some_and(|s| s.starts_with("locked"))
@@ -243,7 +231,7 @@ fn authenticated_daemons_lock_and_refuse_forgeries_replays_and_wrong_keys() {
         .and_then(Value::as_u64)
         .unwrap_or(0);
     assert!(authenticated > 20, "{locked:#}");
-    let gm_status = status(&gm_sock).expect("gm status");
+    let gm_status = interop::wire::status(&gm_sock).expect("gm status");
     let gm_ident_hex = gm_node.clock_identity().replace('.', "");
 
     // Observe and attack from node 2.
@@ -268,7 +256,7 @@ fn authenticated_daemons_lock_and_refuse_forgeries_replays_and_wrong_keys() {
     assert_eq!(report["sent"]["unsigned"], 12, "{report}");
     thread::sleep(Duration::from_secs(2));
 
-    let after = status(&slave_sock).expect("slave status");
+    let after = interop::wire::status(&slave_sock).expect("slave status");
     let grandmaster = after
         .pointer("/parent/grandmaster_identity")
         .and_then(Value::as_str)
@@ -305,7 +293,7 @@ fn authenticated_daemons_lock_and_refuse_forgeries_replays_and_wrong_keys() {
     );
 
     // The stranger with the wrong secret for key 1 never follows anyone.
-    let s = status(&stranger_sock).expect("stranger status");
+    let s = interop::wire::status(&stranger_sock).expect("stranger status");
     let state = s
         .pointer("/ports/0/state")
         .and_then(Value::as_str)

@@ -99,18 +99,6 @@ fn config(profile: &str, iface: &str, top: &str, clock: &str, socket: &str) -> S
     )
 }
 
-fn status(socket: &str) -> Option<Value> {
-    let o = Command::new(env!("CARGO_BIN_EXE_statime-ctl"))
-        .args(["status", "--json", "-s", socket])
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| serde_json::from_slice(&o.stdout).ok())
-        .flatten()
-}
-
 /// One captured datagram to a PTP port, as tshark decoded it.
 #[derive(Debug)]
 struct Packet {
@@ -134,37 +122,8 @@ fn number<T: std::str::FromStr>(field: &str) -> Option<T> {
     f.parse().ok()
 }
 
-fn tshark_fields(file: &str, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.args([
-        "-r",
-        file,
-        "-n",
-        "-Y",
-        filter,
-        "-T",
-        "fields",
-        "-E",
-        "separator=|",
-    ]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.stdin(Stdio::null()).output().expect("run tshark");
-    assert!(
-        out.status.success(),
-        "tshark -r {file}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split('|').map(str::to_owned).collect())
-        .collect()
-}
-
 fn read_capture(file: &str) -> (Vec<Packet>, usize) {
-    let rows = tshark_fields(
+    let rows = interop::wire::fields(
         file,
         "udp.port == 319 || udp.port == 320",
         &[
@@ -194,7 +153,7 @@ fn read_capture(file: &str) -> (Vec<Packet>, usize) {
             }
         })
         .collect();
-    let bad = tshark_fields(
+    let bad = interop::wire::fields(
         file,
         "_ws.malformed || _ws.expert.severity == error",
         &["frame.number"],
@@ -259,7 +218,7 @@ fn run(e: &Expect) -> String {
     // The slave locks (servo.state "locked" or "locked-stable").
     let deadline = start + Duration::from_secs(45);
     let locked_after = loop {
-        if let Some(v) = status(&slave_sock)
+        if let Some(v) = interop::wire::status(&slave_sock)
             && v.pointer("/servo/state")
                 .and_then(Value::as_str)
                 .is_some_and(|s| s.starts_with("locked"))
@@ -361,7 +320,8 @@ fn run(e: &Expect) -> String {
     );
     let metadata = if e.profile == "smpte-2059-2" {
         // The slave shows what its grandmaster sent.
-        let v = status(&slave_sock).unwrap_or_else(|| panic!("{}: no status", ctx()));
+        let v =
+            interop::wire::status(&slave_sock).unwrap_or_else(|| panic!("{}: no status", ctx()));
         let m = &v["smpte_metadata"];
         assert_eq!(m["frame_rate"], "30000/1001", "{}: {m}", ctx());
         assert_eq!(m["locking_status"], "locked", "{}: {m}", ctx());
@@ -399,7 +359,7 @@ const SMPTE_METADATA: &str = "\n[smpte-metadata]\nenabled = true\nframe-rate = \
 /// The SMPTE metadata as tshark decodes it: from the grandmaster, about
 /// once a second, with the values of [`SMPTE_METADATA`].
 fn smpte_metadata_on_the_wire(pcap: &str, gm_ip: &str) -> String {
-    let rows = tshark_fields(
+    let rows = interop::wire::fields(
         pcap,
         "ptp.v2.messagetype == 0xd",
         &[

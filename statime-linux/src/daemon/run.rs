@@ -1048,6 +1048,9 @@ impl Daemon {
             if let Some(port) = self.ports.get_mut(i)
                 && let Some(server) = port.server.as_mut()
                 && let Some(source) = r.source
+                // messageType first: the clients' Delay_Req (the bulk) are
+                // parsed once, by the instance.
+                && data.first().is_some_and(|b| b & 0x0F == 0xC)
                 && let Ok(msg) = statime::wire::Message::parse(data)
                 && matches!(msg.body, statime::wire::MessageBody::Signaling(_))
             {
